@@ -1,0 +1,1 @@
+"""The audit log: recording every change, and reading it."""

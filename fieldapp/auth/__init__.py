@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, sessions and the calling principal."""

@@ -1,0 +1,84 @@
+"""Who is calling: the bearer token is checked against its live session on every request."""
+
+import functools
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from fieldapp.auth.tokens import TokenInvalid, decode_access
+from fieldapp.errors import Problem
+from fieldapp.extensions import db
+from models import AuthSession, User, utcnow
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as the scope rules need them."""
+
+    user_id: int
+    username: str
+    roles: frozenset[str]
+    org_unit_id: int
+    org_path: str
+    service_team_id: int | None
+    department_id: int | None
+    session_id: str
+
+    def has(self, *roles: str) -> bool:
+        """True when the caller holds any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, slug="unauthorized")
+
+
+def authenticate() -> Principal:
+    """Resolve the Authorization header to a Principal, or raise a 401 problem."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("Send 'Authorization: Bearer <access_token>'.")
+    try:
+        user_id, session_id = decode_access(token.strip(), current_app.config["SECRET_KEY"])
+    except TokenInvalid:
+        raise _unauthorized("The access token is invalid or expired.") from None
+    row = db.session.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id, User.id == user_id)
+    ).first()
+    if row is None:
+        raise _unauthorized("The access token is invalid or expired.")
+    session, user = row
+    if session.revoked_at is not None or session.expires_at <= utcnow() or not user.is_active:
+        raise _unauthorized("This session has ended; log in again.")
+    return Principal(
+        user_id=user.id, username=user.username, roles=user.roles,
+        org_unit_id=user.org_unit_id, org_path=user.org_unit.path,
+        service_team_id=user.service_team_id, department_id=user.department_id,
+        session_id=session.id,
+    )
+
+
+def current_principal() -> Principal:
+    """The caller of this request (``login_required`` must have run)."""
+    return g.principal
+
+
+def login_required(*roles: str):
+    """Require a valid bearer token and, when given, one of ``roles`` (else 403)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = authenticate()
+            g.principal = principal
+            if roles and not principal.has(*roles):
+                raise Problem(403, "Your role may not do this.", slug="forbidden")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,72 @@
+"""``/auth/*`` and ``/me``: log in, refresh, revoke, and who am I."""
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from fieldapp.auth import service
+from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.auth.schemas import RefreshRequest, TokenRequest, TokenResponse
+from fieldapp.extensions import db, limiter
+from fieldapp.users.schemas import UserOut
+from models import User
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in and sessions")
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _account_key() -> str:
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return "account:" + (name.lower()[:64] if isinstance(name, str) else "")
+
+
+@blp.route("/auth/token", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"], key_func=_account_key,
+               deduct_when=_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], deduct_when=_failed,
+               scope="login-address")
+@blp.arguments(TokenRequest)
+@blp.response(200, TokenResponse)
+def token(body):
+    """Log in with username and password.
+
+    Wrong credentials answer 401 without saying which part was wrong. Failed attempts are
+    limited per account and per client address (429 with Retry-After).
+    """
+    return service.log_in(body["username"], body["password"],
+                          user_agent=request.user_agent.string, client_addr=request.remote_addr)
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@blp.arguments(RefreshRequest)
+@blp.response(200, TokenResponse)
+def refresh(body):
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+    return service.refresh(body["refresh_token"])
+
+
+@blp.route("/auth/revoke", methods=["POST"])
+@blp.arguments(RefreshRequest)
+@blp.response(204)
+def revoke(body):
+    """End the session of a refresh token (always 204, as RFC 7009 asks)."""
+    service.revoke(body["refresh_token"])
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@login_required()
+@blp.response(204)
+def logout():
+    """End the caller's session: its access and refresh tokens stop working at once."""
+    service.end_session(current_principal().session_id)
+
+
+@blp.route("/me", methods=["GET"])
+@login_required()
+@blp.response(200, UserOut)
+def me():
+    """The logged-in user, with roles and org unit."""
+    return db.session.get(User, current_principal().user_id)

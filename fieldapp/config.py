@@ -1,0 +1,60 @@
+"""Configuration: defaults, then ``FIELDAPP_*`` environment variables, then a test mapping.
+
+Every setting can be given as ``FIELDAPP_<NAME>``; the default's type decides how the string is
+read (int, float, bool, str).
+"""
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+DEFAULTS: dict[str, object] = {
+    # development | production. Production refuses the default secret and demo passwords.
+    "ENV": "development",
+    # Unset → SQLite + SpatiaLite file in instance/; or postgresql+psycopg://user@host/db.
+    "DATABASE_URL": "",
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    # redis://host:6379/0 for shared rate-limit state across workers; empty → in-process memory.
+    "REDIS_URL": "",
+    "ACCESS_TOKEN_TTL": 900,
+    "REFRESH_TOKEN_TTL": 30 * 24 * 3600,
+    # Largest request body in bytes; bigger → 413 before the body is read.
+    "MAX_BODY_BYTES": 1_048_576,
+    # Failed log-ins allowed per window, per account and per client address.
+    "LOGIN_FAILURES_PER_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_FAILURES_PER_ADDRESS": "30 per 15 minutes",
+    "PAGE_SIZE_MAX": 200,
+    # Number of proxies in front of the app whose X-Forwarded-For to trust (0 = none).
+    "TRUSTED_PROXIES": 0,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def _coerce(name: str, raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"FIELDAPP_{name} must be true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"FIELDAPP_{name} must be an integer, got {raw!r}") from None
+    return raw
+
+
+def load(instance_path: str, overrides: dict | None = None) -> dict[str, object]:
+    """The effective settings: defaults ← environment ← ``overrides`` (tests)."""
+    settings = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = os.environ.get(f"FIELDAPP_{name}")
+        if raw is not None:
+            settings[name] = _coerce(name, raw, default)
+    settings.update(overrides or {})
+    if not settings["DATABASE_URL"]:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'fieldapp.db'}"
+    return settings

@@ -1,0 +1,142 @@
+"""One error shape for the whole API: RFC 9457 ``application/problem+json``.
+
+Validation errors (422) carry ``errors``: a mapping of field path → messages. Database integrity
+conflicts become 409; anything unexpected becomes a bare 500. No stack trace or SQL ever leaves.
+"""
+
+import logging
+
+from flask import current_app, g, jsonify
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://fieldapp.example/problems/"
+
+
+class Problem(HTTPException):
+    """An HTTP error with a problem type slug, a detail and optional per-field errors."""
+
+    def __init__(self, status: int, detail: str, *, slug: str | None = None,
+                 errors: dict[str, list[str]] | None = None, **extra):
+        super().__init__(description=detail)
+        self.code = status
+        self.slug = slug
+        self.errors = errors
+        self.extra = extra
+
+
+def problem(status: int, detail: str, *, slug: str | None = None,
+            errors: dict[str, list[str]] | None = None, headers=None, **extra):
+    """Build a problem+json response."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + (slug or str(status)),
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.mimetype = "application/problem+json"
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested error dict into ``{"position.lat": ["..."]}``.
+
+    webargs nests messages under the request location (``json``, ``query``…); that level is
+    dropped so clients see the field names they sent.
+    """
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in {"json", "query", "form", "files", "headers", "path"}:
+                flat.update(flatten_messages(value, ""))
+                continue
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, path))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_body"] = list(messages)
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            flat.update(flatten_messages(value, f"{prefix}.{i}" if prefix else str(i)))
+    else:
+        flat[prefix or "_body"] = [str(messages)]
+    return flat
+
+
+_DETAILS = {
+    400: "The request could not be read.",
+    401: "Authentication is required.",
+    403: "You may not do this.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    409: "The request conflicts with the current state.",
+    413: "The request body is too large.",
+    415: "Unsupported media type.",
+    422: "The request has invalid fields.",
+    429: "Too many requests; slow down.",
+}
+
+
+def problem_from_http_exception(error: HTTPException):
+    """Render a werkzeug/webargs/flask-smorest HTTPException as a problem document."""
+    status = error.code or 500
+    if isinstance(error, Problem):
+        return problem(status, error.description, slug=error.slug, errors=error.errors,
+                       **error.extra)
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    headers = dict(getattr(error, "headers", None) or data.get("headers") or {})
+    if status == 400 and messages:  # webargs: the JSON body did not parse
+        return problem(400, "The request body is not valid JSON.", slug="malformed-json")
+    if status == 422 and messages:
+        return problem(422, _DETAILS[422], slug="validation", errors=flatten_messages(messages))
+    detail = data.get("message") or _DETAILS.get(status) or error.description or "Error"
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        detail = f"The request body is larger than the limit of {limit} bytes."
+    if status == 429:
+        detail = _DETAILS[429]
+        retry = getattr(error, "retry_after", None)
+        if retry:
+            headers["Retry-After"] = str(int(retry))
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem(status, detail, headers=headers)
+
+
+def register_error_handlers(app) -> None:
+    """The app-wide handlers; flask-smorest's Api routes HTTPExceptions to the same renderer."""
+    from fieldapp.extensions import db
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        db.session.rollback()
+        log.info("integrity conflict: %s", exc.orig)
+        return problem(409, "This conflicts with a record that already exists.",
+                       slug="conflict")
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(exc):
+        db.session.rollback()
+        log.exception("database error")
+        return problem(503, "The database is unavailable; try again.", slug="database")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return problem_from_http_exception(exc)
+        db.session.rollback()
+        log.exception("unhandled error")
+        return problem(500, InternalServerError.description, slug="internal")

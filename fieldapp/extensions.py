@@ -1,0 +1,32 @@
+"""Extension objects, created once and bound to the app in ``create_app``.
+
+The flask-smorest ``Api`` keeps per-app state (its OpenAPI spec), so ``create_app`` makes one
+per app from ``ProblemApi``.
+"""
+
+from flask_limiter import Limiter
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+
+from fieldapp.errors import problem_from_http_exception
+from models import Base
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api answering every HTTP error as RFC 9457 problem+json."""
+
+    def handle_http_exception(self, error):
+        """Render any HTTPException, including webargs' 422s, as a problem document."""
+        return problem_from_http_exception(error)
+
+
+def _client_address() -> str:
+    from flask import request
+
+    return request.remote_addr or "unknown"
+
+
+# Models derive from models.Base (no Flask import in models/); Flask-SQLAlchemy shares its
+# metadata and provides the request-scoped session and the engine.
+db = SQLAlchemy(metadata=Base.metadata)
+limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)

@@ -1,0 +1,1 @@
+"""Org units (city → county/district → park/street) over HTTP."""

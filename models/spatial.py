@@ -1,0 +1,111 @@
+"""Spatial SQL that differs between SpatiaLite and PostGIS: one function per operation.
+
+Verification maths never runs here (it lives in ``geo/`` on shapely objects, one code path for
+both databases); these helpers are for search: nearby, within a distance, bounding boxes.
+All take and return WGS-84 (SRID 4326) and metres.
+
+- PostGIS: geodesic metres via ``geography``; the GiST index is used through ``&&``.
+- SpatiaLite: ``ST_Distance(a, b, 1)`` is the ellipsoidal distance in metres (without the flag
+  it is degrees); there is no ``ST_DWithin``; and its R*Tree index is only used when the query
+  names the ``idx_<table>_<column>`` virtual table, so the bounding-box filter does exactly that.
+"""
+
+import math
+
+from sqlalchemy import and_, column, func, select, table
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Boolean, Float
+
+# Metres per degree of latitude, a lower bound over the ellipsoid (110,574 m at the equator):
+# using the smallest value makes the search box slightly larger, never too small.
+_M_PER_DEG_LAT_MIN = 110_574.0
+_WGS84_A = 6_378_137.0
+
+
+def _point(lat: float, lon: float):
+    return func.ST_GeomFromText(f"POINT({float(lon)!r} {float(lat)!r})", 4326)
+
+
+def box_around(lat: float, lon: float, metres: float) -> tuple[float, float, float, float]:
+    """(min_lon, min_lat, max_lon, max_lat) of a box that contains every point within ``metres``.
+
+    Longitude degrees shrink with cos(latitude); the box uses the latitude of its pole-ward
+    edge so it is never too narrow. Near the poles it widens to the full circle.
+    """
+    dlat = metres / _M_PER_DEG_LAT_MIN
+    edge_lat = min(abs(lat) + dlat, 90.0)
+    cos_edge = math.cos(math.radians(edge_lat))
+    m_per_deg_lon = math.pi / 180 * _WGS84_A * cos_edge
+    dlon = 180.0 if m_per_deg_lon < 1e-6 else min(metres / m_per_deg_lon, 180.0)
+    return (lon - dlon, max(lat - dlat, -90.0), lon + dlon, min(lat + dlat, 90.0))
+
+
+def distance_m(geom_col, lat: float, lon: float) -> ColumnElement[float]:
+    """Geodesic distance in metres from a geometry column to the point (lat, lon)."""
+    return _DistanceM(geom_col, lat, lon)
+
+
+def bbox_filter(geom_col, min_lon: float, min_lat: float, max_lon: float, max_lat: float,
+                *, pk_col=None) -> ColumnElement[bool]:
+    """Rows whose geometry's bounding box meets the given box, through the spatial index."""
+    return _BBox(geom_col, (min_lon, min_lat, max_lon, max_lat), pk_col)
+
+
+def within_m(geom_col, lat: float, lon: float, metres: float, *,
+             pk_col=None) -> ColumnElement[bool]:
+    """Rows whose geometry lies within ``metres`` of (lat, lon): index box, then exact distance."""
+    return and_(
+        bbox_filter(geom_col, *box_around(lat, lon, metres), pk_col=pk_col),
+        distance_m(geom_col, lat, lon) <= metres,
+    )
+
+
+# The dialect decides at compile time, so one query object works against either database.
+class _DistanceM(ColumnElement):
+    inherit_cache = False
+    type = Float()
+
+    def __init__(self, geom_col, lat, lon):
+        self.geom_col, self.lat, self.lon = geom_col, float(lat), float(lon)
+
+
+class _BBox(ColumnElement):
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, geom_col, box, pk_col):
+        self.geom_col, self.box, self.pk_col = geom_col, tuple(float(v) for v in box), pk_col
+
+
+@compiles(_DistanceM, "postgresql")
+def _distance_pg(el, compiler, **kw):
+    expr = func.ST_Distance(
+        func.Geography(el.geom_col), func.Geography(_point(el.lat, el.lon))
+    )
+    return compiler.process(expr, **kw)
+
+
+@compiles(_DistanceM, "sqlite")
+def _distance_sqlite(el, compiler, **kw):
+    expr = func.ST_Distance(el.geom_col, _point(el.lat, el.lon), 1)
+    return compiler.process(expr, **kw)
+
+
+@compiles(_BBox, "postgresql")
+def _bbox_pg(el, compiler, **kw):
+    env = func.ST_MakeEnvelope(*el.box, 4326)
+    return compiler.process(el.geom_col.op("&&")(env), **kw)
+
+
+@compiles(_BBox, "sqlite")
+def _bbox_sqlite(el, compiler, **kw):
+    tbl = el.geom_col.table
+    pk = el.pk_col if el.pk_col is not None else next(iter(tbl.primary_key.columns))
+    idx = table(f"idx_{tbl.name}_{el.geom_col.name}", column("pkid"), column("xmin"),
+                column("xmax"), column("ymin"), column("ymax"))
+    min_lon, min_lat, max_lon, max_lat = el.box
+    sub = select(idx.c.pkid).where(
+        idx.c.xmin <= max_lon, idx.c.xmax >= min_lon, idx.c.ymin <= max_lat, idx.c.ymax >= min_lat
+    )
+    return compiler.process(pk.in_(sub), **kw)
