@@ -1,0 +1,25 @@
+"""The Alembic migrations build the schema the models describe, on both databases."""
+
+from sqlalchemy import inspect, text
+
+from fieldapp import migrate
+from fieldapp.extensions import db
+from models import Base
+
+
+def test_migrated_database_matches_the_models(app):
+    assert migrate.differences(db.engine) == []
+
+
+def test_migrations_create_every_model_table_and_record_head(app):
+    names = set(inspect(db.engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= names
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_downgrade_to_base_and_upgrade_again_leaves_a_working_schema(app):
+    migrate.downgrade(db.engine, "base")
+    assert "users" not in inspect(db.engine).get_table_names()
+    migrate.upgrade(db.engine)
+    assert migrate.differences(db.engine) == []
