@@ -33,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings["DATABASE_URL"])
     logging.basicConfig(level=settings["LOG_LEVEL"])
+    # Alembic lists every plugin it loads at INFO; the migration steps themselves stay visible.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if settings["TRUSTED_PROXIES"]:
         n = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
