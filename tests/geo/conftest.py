@@ -1,10 +1,11 @@
-"""Make ``import geo`` mean the package, not this test folder.
+"""Make ``import geo`` mean the package, not a namespace stand-in.
 
-pytest puts ``tests/`` on ``sys.path`` (for ``tests/conftest.py``), and there this folder,
-``tests/geo``, looks like a namespace package called ``geo`` that shadows the real one
-(which the editable install only offers after every ``sys.path`` entry has been tried).
-Putting the repository root first restores the real package.  The repo-wide fix is
-``pythonpath = ["."]`` in pytest's configuration.
+Two things hide the real package from pytest: the venv's editable install was made before
+``geo/`` had an ``__init__.py`` and still maps ``geo`` to a namespace package, and pytest
+puts ``tests/`` on ``sys.path`` (for ``tests/conftest.py``), where this folder, ``tests/geo``,
+also looks like a namespace package called ``geo``.  Putting the repository root first on
+``sys.path`` restores the real package.  Lasting fixes: re-run ``pip install --no-deps -e .``
+and set ``pythonpath = ["."]`` in pytest's configuration.
 """
 
 import sys
