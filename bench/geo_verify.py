@@ -13,16 +13,10 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from shapely.geometry import Point, Polygon
-
-# The venv's editable install was made before geo/ had an __init__.py and maps ``geo`` to a
-# namespace package; the repo root first on sys.path makes the script work either way.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo import Fix, Target, verify, verify_many, wgs84_to_gcj02
 
