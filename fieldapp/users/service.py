@@ -26,26 +26,31 @@ def _check_password(password: str) -> str:
 
 
 def _apply(principal: Principal, user: User, data: dict) -> None:
-    """Validate references against the caller's scope and copy fields onto ``user``."""
-    if "org_unit_id" in data:
-        if not scope.is_visible(OrgUnit, data["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
-        user.org_unit_id = data["org_unit_id"]
+    """Validate ``data`` against the caller's scope, then copy it onto ``user``.
+
+    Everything is checked before the first attribute changes: a refused request must leave the
+    user untouched, not half-changed in the session (where the next flush would write it).
+    """
+    if "org_unit_id" in data and not scope.is_visible(OrgUnit, data["org_unit_id"], principal):
+        raise _invalid("org_unit_id", "No such org unit in your scope.")
     for field, model in (("service_team_id", ServiceTeam), ("department_id", Department)):
-        if field in data:
-            value = data[field]
-            if value is not None and not scope.is_visible(model, value, principal):
-                raise _invalid(field, f"No such {model.__name__} in your scope.")
-            setattr(user, field, value)
-    for field in ("display_name", "phone", "is_active"):
+        value = data.get(field)
+        if value is not None and not scope.is_visible(model, value, principal):
+            raise _invalid(field, f"No such {model.__name__} in your scope.")
+    roles = data.get("roles") or user.roles  # never empty when given (schema: 1+ roles)
+    department_id = data.get("department_id", user.department_id)
+    if "handler" in roles and department_id is None:
+        raise _invalid("department_id", "Handlers need a department.")
+    password_hash = _check_password(data["password"]) if "password" in data else None
+
+    for field in ("org_unit_id", "service_team_id", "department_id", "display_name", "phone",
+                  "is_active"):
         if field in data:
             setattr(user, field, data[field])
     if "roles" in data:
         user.roles = data["roles"]
-    if "password" in data:
-        user.password_hash = _check_password(data["password"])
-    if "handler" in user.roles and user.department_id is None:
-        raise _invalid("department_id", "Handlers need a department.")
+    if password_hash is not None:
+        user.password_hash = password_hash
 
 
 def create_user(principal: Principal, data: dict) -> User:
