@@ -63,11 +63,15 @@ def _changes(obj) -> tuple[dict, dict]:
 
 
 def _entity_id(obj) -> str:
-    return ",".join(str(v) for v in inspect(obj).identity or ())
+    # Not ``inspect(obj).identity``: during after_flush a new row has its primary key but no
+    # identity key yet, so every create would be recorded with an empty entity_id.
+    return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
 
 
 def _before_flush(session: Session, _ctx, _instances) -> None:
-    pending = session.info.setdefault(_PENDING, [])
+    # A fresh list per flush: a flush that failed (IntegrityError) never reached _after_flush,
+    # and its events must not be written by the next flush on the same session.
+    pending = session.info[_PENDING] = []
     for obj in session.new:
         if isinstance(obj, Audited):
             pending.append(("create", obj, None, None))
