@@ -5,13 +5,15 @@ import uuid
 
 from flask import g, request
 
-_SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# fullmatch, not match with "$": "$" also matches before a trailing newline, which would let
+# "abc\n" through and break the response header.
+_SANE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def assign_request_id() -> None:
     """Pick this request's id before any view runs."""
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if _SANE.fullmatch(incoming) else uuid.uuid4().hex
 
 
 def echo_request_id(response):
