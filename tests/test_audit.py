@@ -1,5 +1,6 @@
 """The audit log: every change through the API is recorded, append-only, and can be searched."""
 
+import functools
 import json
 import time
 from urllib.parse import quote
@@ -13,6 +14,12 @@ from fieldapp.extensions import db
 from models import AuditEvent, Department, User, utcnow
 
 SECRET = "a-long-enough-password"
+
+
+@pytest.fixture
+def login(login):
+    """The shared log-in, once per user in a test: Argon2 is slow on purpose."""
+    return functools.cache(login)
 
 
 @pytest.fixture

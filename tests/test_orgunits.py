@@ -1,10 +1,18 @@
 """``/api/v1/org-units``: the tree, its paths, who may grow it, and how to search it."""
 
+import functools
+
 import pytest
 from sqlalchemy import select, text
 
 from fieldapp.extensions import db
 from models import OrgUnit
+
+
+@pytest.fixture
+def login(login):
+    """The shared log-in, once per user in a test: Argon2 is slow on purpose."""
+    return functools.cache(login)
 
 
 @pytest.fixture

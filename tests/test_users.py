@@ -1,5 +1,7 @@
 """``/api/v1/users``: creating, changing, finding; who may do it; bad input stores nothing."""
 
+import functools
+
 import pytest
 from conftest import PASSWORD
 from sqlalchemy import func, select, text
@@ -8,6 +10,12 @@ from fieldapp.extensions import db
 from models import AuditEvent, Department, User
 
 NEW_PASSWORD = "a-long-enough-password"
+
+
+@pytest.fixture
+def login(login):
+    """The shared log-in, once per user in a test: Argon2 is slow on purpose."""
+    return functools.cache(login)
 
 
 @pytest.fixture
