@@ -267,6 +267,22 @@ def test_manager_cannot_grant_admin_by_patching(client, login, people):
     assert committed(select(User.roles_csv).where(User.username == "clerk")) == "commissioner"
 
 
+def test_a_manager_cannot_widen_their_own_scope_by_moving_up_the_tree(client, login, people):
+    resp = client.patch(f"/api/v1/users/{_id('boss_a')}", json={"org_unit_id": people.city.id},
+                        headers=login("boss_a"))
+    assert_problem(resp, 404)
+    assert committed(select(User.org_unit_id).where(User.username == "boss_a")) == (
+        people.county_a.id)
+
+
+def test_a_manager_cannot_change_an_admin_inside_their_subtree(client, login, people):
+    local_admin = people.user("local_admin", ["admin"], people.park_a)
+    resp = client.patch(f"/api/v1/users/{local_admin.id}", json={"is_active": False},
+                        headers=login("boss_a"))
+    assert_problem(resp, 403)
+    assert committed(select(User.is_active).where(User.id == local_admin.id)) is True
+
+
 def test_a_rejected_patch_changes_no_field_even_those_that_were_valid(client, login, people):
     clerk = _id("clerk")
     before = counts()
