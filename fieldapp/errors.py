@@ -92,12 +92,15 @@ _DETAILS = {
 def problem_from_http_exception(error: HTTPException):
     """Render a werkzeug/webargs/flask-smorest HTTPException as a problem document."""
     status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = dict(getattr(error, "headers", None) or data.get("headers") or {})
+    if status == 401:
+        # RFC 9110 §15.5.2: a 401 must say how to authenticate.
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="fieldapp"')
     if isinstance(error, Problem):
         return problem(status, error.description, slug=error.slug, errors=error.errors,
-                       **error.extra)
-    data = getattr(error, "data", None) or {}
+                       headers=headers, **error.extra)
     messages = data.get("messages")
-    headers = dict(getattr(error, "headers", None) or data.get("headers") or {})
     if status == 400 and messages:  # webargs: the JSON body did not parse
         return problem(400, "The request body is not valid JSON.", slug="malformed-json")
     if status == 422 and messages:
