@@ -26,7 +26,24 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+class FallbackLimiter(Limiter):
+    """A limiter that keeps limiting, in process memory, while Redis is unreachable.
+
+    Log-in must not fail because the rate-limit store is down: that turned every log-in into a
+    500. Flask-Limiter's in-memory fallback applies the same limits per process until Redis
+    answers again.
+    """
+
+    def init_app(self, app) -> None:
+        """Bind to ``app`` with its own storage, starting from a live (not fallen-back) state."""
+        super().init_app(app)
+        # One limiter object serves every app built in this process (the tests build many):
+        # a store that died under an earlier app must not keep a new app on the fallback.
+        self._storage_dead = False
+
+
 # Models derive from models.Base (no Flask import in models/); Flask-SQLAlchemy shares its
 # metadata and provides the request-scoped session and the engine.
 db = SQLAlchemy(metadata=Base.metadata)
-limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)
+limiter = FallbackLimiter(key_func=_client_address, default_limits=[], headers_enabled=True,
+                          in_memory_fallback_enabled=True, swallow_errors=True)
