@@ -1,13 +1,14 @@
 """One error shape for the whole API: RFC 9457 ``application/problem+json``.
 
 Validation errors (422) carry ``errors``: a mapping of field path → messages. Database integrity
-conflicts become 409; anything unexpected becomes a bare 500. No stack trace or SQL ever leaves.
+conflicts become 409, values the database cannot take 400, anything unexpected a bare 500. No
+stack trace or SQL ever leaves.
 """
 
 import logging
 
 from flask import current_app, g, jsonify
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -129,6 +130,17 @@ def register_error_handlers(app) -> None:
         log.info("integrity conflict: %s", exc.orig)
         return problem(409, "This conflicts with a record that already exists.",
                        slug="conflict")
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _unstorable(exc):
+        # A value the database cannot take: an id beyond 64 bits (PostgreSQL raises DataError,
+        # SQLite's driver a bare OverflowError) or a NUL character in text on PostgreSQL. That is
+        # the client's input, not an outage: a 503 would tell the client to send it again.
+        db.session.rollback()
+        log.info("value the database cannot take: %s", getattr(exc, "orig", exc))
+        return problem(400, "A value in the request is out of range or cannot be stored.",
+                       slug="unstorable-value")
 
     @app.errorhandler(SQLAlchemyError)
     def _database(exc):

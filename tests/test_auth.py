@@ -145,6 +145,14 @@ def test_wrong_password_unknown_user_and_deactivated_user_get_the_same_401(clien
     assert bodies[0] == bodies[1] == bodies[2]
 
 
+def test_username_with_a_nul_byte_gets_the_same_401_on_every_database(client, people):
+    same_id = {"X-Request-ID": "same-request-id"}
+    wrong = log_in(client, "li.na", "not-the-password", headers=same_id)
+    nul = log_in(client, "li.na\x00", headers=same_id)
+    assert_401(nul)
+    assert nul.get_json() == wrong.get_json()
+
+
 def test_login_body_is_validated_before_credentials_are_checked(client, people):
     resp = client.post(TOKEN, json={"username": "li.na"})
     assert resp.status_code == 422
@@ -273,6 +281,9 @@ def test_replay_ends_only_that_session_not_the_users_other_sessions(client, peop
     "garbage",
     "x" * 200,
     f"{uuid.uuid4()}.{'a' * 43}",
+    f"{chr(0) * 36}.{'a' * 43}",
+    f"{'z' * 36}.{'a' * 43}",
+    f"{str(uuid.uuid4()).upper()}.{'a' * 43}",
 ])
 def test_unknown_or_malformed_refresh_token_is_a_401(client, people, token):
     assert_401(refresh(client, token))
@@ -298,7 +309,8 @@ def test_revoke_ends_the_session_for_refresh_and_access(client, people):
     assert_401(client.get(ME, headers=bearer(access)))
 
 
-@pytest.mark.parametrize("token", ["garbage", f"{uuid.uuid4()}.{'a' * 43}"])
+@pytest.mark.parametrize("token", ["garbage", f"{uuid.uuid4()}.{'a' * 43}",
+                                   f"{chr(0) * 36}.{'a' * 43}"])
 def test_revoke_answers_204_even_for_unknown_tokens(client, people, token):
     assert client.post(REVOKE, json={"refresh_token": token}).status_code == 204
 

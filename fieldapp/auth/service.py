@@ -48,7 +48,9 @@ def _issue(session: AuthSession) -> TokenPair:
 def log_in(username: str, password: str, *, user_agent: str | None,
            client_addr: str | None) -> TokenPair:
     """Check the credentials and open a new session; 401 without saying which part was wrong."""
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    # No username holds a NUL byte, and PostgreSQL refuses one in a query: treat it as unknown.
+    user = None if "\x00" in username else db.session.scalar(
+        select(User).where(func.lower(User.username) == username.lower()))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         raise _bad_credentials()

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 import jwt
@@ -50,7 +51,8 @@ def new_refresh_token(session_id: str) -> str:
 def split_refresh_token(token: str) -> tuple[str, str]:
     """(session_id, token hash); raises TokenInvalid when the shape is wrong."""
     session_id, sep, secret = token.partition(".")
-    if not sep or len(session_id) != 36 or len(secret) < 20:
+    if not sep or len(secret) < 20 or not _is_uuid(session_id):
+        # Checked here so junk (e.g. a NUL byte, which PostgreSQL refuses) never reaches a query.
         raise TokenInvalid("malformed refresh token")
     return session_id, hash_refresh_token(token)
 
@@ -58,3 +60,10 @@ def split_refresh_token(token: str) -> tuple[str, str]:
 def hash_refresh_token(token: str) -> str:
     """SHA-256 hex: refresh tokens are random, so a fast hash is enough to store them safely."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
