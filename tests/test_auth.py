@@ -351,6 +351,22 @@ def test_deactivating_a_user_ends_their_access_at_once(client, login, people):
     assert_401(log_in(client, "li.na"))
 
 
+@pytest.mark.xfail(strict=True, reason="users.service.update_user does not end the sessions "
+                   "of a user it deactivates, so reactivating revives old tokens")
+def test_reactivating_a_user_does_not_revive_sessions_from_before_deactivation(client, login,
+                                                                              people):
+    access, refresh_token = tokens(client)
+    user_id = client.get(ME, headers=bearer(access)).get_json()["id"]
+    admin = login("admin")
+    for active in (False, True):
+        resp = client.patch(f"/api/v1/users/{user_id}", json={"is_active": active},
+                            headers=admin)
+        assert resp.status_code == 200
+    assert log_in(client, "li.na").status_code == 200  # the account itself works again
+    assert_401(client.get(ME, headers=bearer(access)))
+    assert_401(refresh(client, refresh_token))
+
+
 # --- rate limiting ------------------------------------------------------------------------------
 
 
