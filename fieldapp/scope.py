@@ -9,14 +9,17 @@ Rules per model and role (a user with several roles sees the union):
 - admin: everything.
 - manager: their org-unit subtree (city managers the city, county managers the county).
 - commissioner, butler: their own unit and themselves; the firms and projects assigned to them
-  arrive with the registry (add their rules to ``_RULES`` with an assignment subquery).
+  today (an assignment whose ``starts_on``..``ends_on`` covers today's date in Asia/Shanghai),
+  the sites of those, and their own assignments, past ones included.
 - handler: their own unit, department and themselves.
-- firm: their own unit and themselves; their own firm arrives with the registry.
+- firm: their own unit and themselves; their own firm, its sites and the projects it owns.
 
 Writes: ``require_*`` functions below raise 403 (role may never) or 404 (target not visible).
 """
 
 from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,7 +27,19 @@ from sqlalchemy.sql.elements import ColumnElement
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from models import AuditEvent, Department, OrgUnit, ServiceTeam, User
+from models import (
+    Assignment,
+    AuditEvent,
+    Department,
+    Firm,
+    OrgUnit,
+    Project,
+    ServiceTeam,
+    Site,
+    User,
+)
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 Rule = Callable[[Principal], ColumnElement[bool]]
 ANY = "*"  # a rule every authenticated role gets
@@ -43,6 +58,39 @@ def subtree_ids(principal: Principal):
 
 def _everything(_p: Principal) -> ColumnElement[bool]:
     return true()
+
+
+def today() -> date:
+    """Today's date where fieldapp's users live (Asia/Shanghai), which assignments are in."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def assignments_on(user_id: int, day: date):
+    """Condition: assignments of ``user_id`` that cover ``day``."""
+    return (Assignment.user_id == user_id) & (Assignment.starts_on <= day) & (
+        Assignment.ends_on.is_(None) | (Assignment.ends_on >= day))
+
+
+def assigned_firm_ids(principal: Principal, day: date | None = None):
+    """Subquery: ids of the firms assigned to the caller on ``day`` (default today)."""
+    return select(Assignment.firm_id).where(
+        assignments_on(principal.user_id, day or today()), Assignment.firm_id.is_not(None)
+    ).scalar_subquery()
+
+
+def assigned_project_ids(principal: Principal, day: date | None = None):
+    """Subquery: ids of the projects assigned to the caller on ``day`` (default today)."""
+    return select(Assignment.project_id).where(
+        assignments_on(principal.user_id, day or today()), Assignment.project_id.is_not(None)
+    ).scalar_subquery()
+
+
+def _own_firm(column):
+    return lambda p: column == p.firm_id if p.firm_id is not None else false()
+
+
+def _visible_ids(model: type, principal: Principal):
+    return select(model.id).where(visible(model, principal)).scalar_subquery()
 
 
 _RULES: dict[type, dict[str, Rule]] = {
@@ -70,6 +118,31 @@ _RULES: dict[type, dict[str, Rule]] = {
         "admin": _everything,
         "manager": lambda p: AuditEvent.org_unit_id.in_(subtree_ids(p)),
     },
+    Firm: {
+        "admin": _everything,
+        "manager": lambda p: Firm.org_unit_id.in_(subtree_ids(p)),
+        "commissioner": lambda p: Firm.id.in_(assigned_firm_ids(p)),
+        "butler": lambda p: Firm.id.in_(assigned_firm_ids(p)),
+        "firm": _own_firm(Firm.id),
+    },
+    Project: {
+        "admin": _everything,
+        "manager": lambda p: Project.org_unit_id.in_(subtree_ids(p)),
+        "commissioner": lambda p: Project.id.in_(assigned_project_ids(p)),
+        "butler": lambda p: Project.id.in_(assigned_project_ids(p)),
+        "firm": _own_firm(Project.owner_firm_id),
+    },
+    # A site is visible with the firm or project it belongs to.
+    Site: {
+        ANY: lambda p: Site.firm_id.in_(_visible_ids(Firm, p))
+        | Site.project_id.in_(_visible_ids(Project, p)),
+    },
+    Assignment: {
+        "admin": _everything,
+        "manager": lambda p: Assignment.org_unit_id.in_(subtree_ids(p)),
+        "commissioner": lambda p: Assignment.user_id == p.user_id,
+        "butler": lambda p: Assignment.user_id == p.user_id,
+    },
 }
 
 
@@ -88,11 +161,16 @@ def scoped(model: type, principal: Principal):
     return select(model).where(visible(model, principal))
 
 
+def not_found(model: type, id_) -> Problem:
+    """The 404 for a row that does not exist or is out of the caller's scope (the same)."""
+    return Problem(404, f"No {model.__name__} {id_} here.", slug="not-found")
+
+
 def get_visible(model: type, id_, principal: Principal):
     """The row with this id if the caller may read it, else a 404 problem."""
     row = db.session.scalar(scoped(model, principal).where(model.id == id_))
     if row is None:
-        raise Problem(404, f"No {model.__name__} {id_} here.", slug="not-found")
+        raise not_found(model, id_)
     return row
 
 
@@ -131,3 +209,13 @@ def require_user_admin(principal: Principal, org_unit: OrgUnit, roles) -> None:
         raise forbidden("Managers may manage users only inside their own unit.")
     if not set(roles) <= MANAGER_GRANTABLE:
         raise forbidden("Managers may not grant the admin role.")
+
+
+def require_registry_admin(principal: Principal, org_unit: OrgUnit) -> None:
+    """Changing firms, sites, projects and assignments: admins any; managers in their subtree."""
+    if principal.has("admin"):
+        return
+    if not principal.has("manager"):
+        raise forbidden("Only admins and managers may change the registry.")
+    if not org_unit.path.startswith(principal.org_path):
+        raise forbidden("Managers may change the registry only inside their own unit.")

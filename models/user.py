@@ -29,6 +29,7 @@ class User(Audited, Base):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     service_team_id: Mapped[int | None] = mapped_column(ForeignKey("service_teams.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

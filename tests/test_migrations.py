@@ -15,7 +15,7 @@ def test_migrations_create_every_model_table_and_record_head(app):
     names = set(inspect(db.engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= names
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_downgrade_to_base_and_upgrade_again_leaves_a_working_schema(app):

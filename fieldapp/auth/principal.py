@@ -24,6 +24,7 @@ class Principal:
     service_team_id: int | None
     department_id: int | None
     session_id: str
+    firm_id: int | None = None
 
     def has(self, *roles: str) -> bool:
         """True when the caller holds any of ``roles``."""
@@ -58,7 +59,7 @@ def authenticate() -> Principal:
         user_id=user.id, username=user.username, roles=user.roles,
         org_unit_id=user.org_unit_id, org_path=user.org_unit.path,
         service_team_id=user.service_team_id, department_id=user.department_id,
-        session_id=session.id,
+        session_id=session.id, firm_id=user.firm_id,
     )
 
 
