@@ -68,11 +68,19 @@ def _init_database(app: Flask) -> None:
 
 def _init_http(app: Flask) -> None:
     from fieldapp import health, requestid
+
+    # Imported here, not at module level: each routes module pulls in models and services.
+    from fieldapp.assignments.routes import blp as assignments_blp
     from fieldapp.audit.routes import blp as audit_blp
     from fieldapp.auth.routes import blp as auth_blp
     from fieldapp.errors import register_error_handlers
+    from fieldapp.firms.import_routes import blp as firm_import_blp
+    from fieldapp.firms.routes import blp as firms_blp
+    from fieldapp.issues.routes import blp as issues_blp
     from fieldapp.orgunits.routes import blp as org_blp
+    from fieldapp.projects.routes import blp as projects_blp
     from fieldapp.users.routes import blp as users_blp
+    from fieldapp.visits.routes import blp as visits_blp
 
     app.before_request(requestid.assign_request_id)
     app.after_request(requestid.echo_request_id)
@@ -80,7 +88,8 @@ def _init_http(app: Flask) -> None:
     api = ProblemApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blp in (auth_blp, org_blp, users_blp, audit_blp):
+    for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,
+                assignments_blp, visits_blp, issues_blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     register_error_handlers(app)

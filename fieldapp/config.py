@@ -28,6 +28,13 @@ DEFAULTS: dict[str, object] = {
     # Number of proxies in front of the app whose X-Forwarded-For to trust (0 = none).
     "TRUSTED_PROXIES": 0,
     "LOG_LEVEL": "INFO",
+    # Registry: a site's geofence radius when none is given, and limits on site geometry.
+    "SITE_RADIUS_M": 200.0,
+    "SITE_MAX_VERTICES": 5000,
+    # A site's point may lie at most this far outside its own boundary.
+    "SITE_POINT_MAX_OUTSIDE_M": 1000.0,
+    # Bulk import over HTTP: largest file accepted (the CLI has no limit).
+    "IMPORT_MAX_BYTES": 20 * 1_048_576,
 }
 
 
@@ -38,6 +45,11 @@ def _coerce(name: str, raw: str, default: object) -> object:
         if raw.lower() in {"0", "false", "no", "off"}:
             return False
         raise ValueError(f"FIELDAPP_{name} must be true or false, got {raw!r}")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"FIELDAPP_{name} must be a number, got {raw!r}") from None
     if isinstance(default, int):
         try:
             return int(raw)
