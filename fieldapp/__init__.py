@@ -68,8 +68,6 @@ def _init_database(app: Flask) -> None:
 
 def _init_http(app: Flask) -> None:
     from fieldapp import health, requestid
-
-    # Imported here, not at module level: each routes module pulls in models and services.
     from fieldapp.assignments.routes import blp as assignments_blp
     from fieldapp.audit.routes import blp as audit_blp
     from fieldapp.auth.routes import blp as auth_blp
