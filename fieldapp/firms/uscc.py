@@ -3,7 +3,7 @@
 18 characters from a 31-letter alphabet (digits and capitals without I, O, S, V, Z). The last is
 a check character over the first 17: alphabet[(31 - Σ vᵢ·wᵢ mod 31) mod 31] with wᵢ = 3^(i-1)
 mod 31. A few codes issued early fail that check although real; imports may keep them when the
-row says so, and such firms are marked (see ``Firm.uscc_check_ok``).
+row says so, and such firms are marked (see ``Firm.uscc_checksum_ok``).
 """
 
 from dataclasses import dataclass
