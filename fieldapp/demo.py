@@ -2,8 +2,8 @@
 
 One city with two counties and a high-tech park, three service teams, five departments, and
 staff of every role. The six demo log-ins (``DEMO_ACCOUNTS``) have fixed passwords; the other
-staff exist for realistic lists and cannot log in (random passwords). Firms and projects are
-added by the registry when it lands.
+staff exist for realistic lists and cannot log in (random passwords). Firms, sites, projects
+and assignments come from ``fieldapp.demo_registry``.
 """
 
 import random
@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select
 
 from fieldapp.auth.passwords import DEMO_ACCOUNTS, hash_password
+from fieldapp.demo_registry import load_registry
 from fieldapp.extensions import db
 from models import Department, OrgUnit, ServiceTeam, User
 
@@ -82,5 +83,7 @@ def load_demo(seed: int = 20261122) -> bool:
         add(f"butler{i}", ["butler"], rng.choice(counties))
     for i, dept in enumerate(departments, start=1):
         add(f"handler{i}", ["handler"], city, department=dept)
+    db.session.flush()
+    load_registry(rng, units)
     db.session.commit()
     return True

@@ -58,3 +58,38 @@ def test_demo_is_deterministic_for_a_seed_and_varies_with_it(sqlite_template, tm
     other = _people_for_seed(sqlite_template, tmp_path / "c.db", 12)
     assert first == again
     assert first != other
+
+
+def test_demo_registry_has_firms_with_valid_codes_and_versioned_sites_around_xianyang(app):
+    from geoalchemy2.shape import to_shape
+
+    from fieldapp.firms import uscc
+    from models import Firm, Project, Site, SiteVersion
+
+    load_demo()
+    firms = db.session.scalars(select(Firm)).all()
+    assert len(firms) == 200
+    assert all(uscc.is_valid(f.uscc) and f.uscc_checksum_ok for f in firms)
+    assert len({f.uscc for f in firms}) == 200
+    sites = db.session.scalars(select(Site)).all()
+    assert {s.firm_id for s in sites if s.firm_id} == {f.id for f in firms}
+    for site in sites:
+        p = to_shape(site.point)
+        assert 34.2 < p.y < 34.7 and 108.5 < p.x < 109.0
+        if site.boundary is not None:
+            assert to_shape(site.boundary).distance(p) == 0  # the gate is inside the compound
+    versions = db.session.scalar(select(func.count()).select_from(SiteVersion))
+    assert versions == len(sites)
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 8
+
+
+def test_demo_commissioner_and_firm_user_share_the_first_firm(app):
+    from models import Assignment
+
+    load_demo()
+    commissioner = db.session.scalar(select(User).where(User.username == "commissioner"))
+    firm_user = db.session.scalar(select(User).where(User.username == "firm"))
+    mine = db.session.scalars(select(Assignment.firm_id)
+                              .where(Assignment.user_id == commissioner.id)).all()
+    assert len(mine) == 15
+    assert firm_user.firm_id in mine
