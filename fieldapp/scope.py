@@ -211,11 +211,33 @@ def require_user_admin(principal: Principal, org_unit: OrgUnit, roles) -> None:
         raise forbidden("Managers may not grant the admin role.")
 
 
+def require_registry_role(principal: Principal) -> None:
+    """Changing the registry at all: admins and managers (checked before reading the body)."""
+    if not principal.has("admin", "manager"):
+        raise forbidden("Only admins and managers may change the registry.")
+
+
 def require_registry_admin(principal: Principal, org_unit: OrgUnit) -> None:
     """Changing firms, sites, projects and assignments: admins any; managers in their subtree."""
     if principal.has("admin"):
         return
-    if not principal.has("manager"):
-        raise forbidden("Only admins and managers may change the registry.")
+    require_registry_role(principal)
     if not org_unit.path.startswith(principal.org_path):
         raise forbidden("Managers may change the registry only inside their own unit.")
+
+
+def stage_mover(principal: Principal, project: Project) -> str:
+    """Moving a project's stage: ``"manager"`` for admins and managers whose subtree holds the
+    project (they may correct the stage), ``"butler"`` for the butler assigned to it today (one
+    step forward); anyone else gets 403.
+    """
+    if principal.has("admin"):
+        return "manager"
+    if principal.has("manager"):
+        unit = db.session.get(OrgUnit, project.org_unit_id)
+        if unit.path.startswith(principal.org_path):
+            return "manager"
+    if principal.has("butler") and db.session.scalar(select(Assignment.id).where(
+            assignments_on(principal.user_id, today()), Assignment.project_id == project.id)):
+        return "butler"
+    raise forbidden("Only managers in scope and the project's butler may move its stage.")

@@ -40,10 +40,22 @@ def _columns(obj):
     return inspect(obj).mapper.column_attrs
 
 
+def _links(obj):
+    """Many-to-many collections (an association table, no model of their own to audit)."""
+    return [r for r in inspect(obj).mapper.relationships if r.secondary is not None]
+
+
+def _link_ids(items) -> list:
+    return sorted(inspect(o).mapper.primary_key_from_instance(o)[0] for o in items)
+
+
 def _snapshot(obj) -> dict:
     redact = obj.__audit_redact__
-    return {a.key: REDACTED if a.key in redact else _jsonable(getattr(obj, a.key))
+    snap = {a.key: REDACTED if a.key in redact else _jsonable(getattr(obj, a.key))
             for a in _columns(obj)}
+    for rel in _links(obj):
+        snap[rel.key] = _link_ids(getattr(obj, rel.key))
+    return snap
 
 
 def _changes(obj) -> tuple[dict, dict]:
@@ -59,6 +71,16 @@ def _changes(obj) -> tuple[dict, dict]:
             continue
         before[attr.key] = REDACTED if attr.key in redact else _jsonable(old)
         after[attr.key] = REDACTED if attr.key in redact else _jsonable(new)
+    # Rows of an association table (a project's departments) are no Audited model: record
+    # the change as the owner's update, with the full id lists before and after.
+    for rel in _links(obj):
+        hist = state.attrs[rel.key].history
+        if not (hist.added or hist.deleted):
+            continue
+        old = _link_ids([*hist.unchanged, *hist.deleted])
+        new = _link_ids([*hist.unchanged, *hist.added])
+        if old != new:
+            before[rel.key], after[rel.key] = old, new
     return before, after
 
 
@@ -76,7 +98,7 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
         if isinstance(obj, Audited):
             pending.append(("create", obj, None, None))
     for obj in session.dirty:
-        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+        if isinstance(obj, Audited) and session.is_modified(obj):
             before, after = _changes(obj)
             if after:
                 pending.append(("update", obj, before, after))
