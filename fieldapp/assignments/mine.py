@@ -1,0 +1,74 @@
+"""The phone's list (``GET /me/assignments``): what I look after, where, and whether it is due."""
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from fieldapp import scope
+from fieldapp.assignments.periods import current_slot
+from fieldapp.assignments.service import last_countable_visits
+from fieldapp.auth.principal import Principal
+from fieldapp.extensions import db
+from geo import geodesic_distance_m, point_polygon_distance_m, to_wgs84
+from models import Assignment, Firm, utcnow
+
+
+def _site_point(site) -> dict:
+    point = to_shape(site.point)
+    return {"id": site.id, "version": site.version, "name": site.name, "lat": point.y,
+            "lon": point.x, "radius_m": site.radius_m}
+
+
+def _distance_m(site, lat: float, lon: float) -> float:
+    """To the boundary when the site has one (0 inside it), else to its point."""
+    if site.boundary is not None:
+        return point_polygon_distance_m(lat, lon, to_shape(site.boundary))
+    point = to_shape(site.point)
+    return geodesic_distance_m(lat, lon, point.y, point.x)
+
+
+def my_assignments(principal: Principal, near: tuple[float, float] | None = None,
+                   crs: str = "wgs84") -> dict:
+    """The caller's assignments in force today (Asia/Shanghai), closed firms left out.
+
+    Ordered by ``distance_m`` (nearest active site; rows without a site last) when ``near`` is
+    given, else due first, then by target name.
+    """
+    today = scope.today()
+    now = utcnow()
+    rows = db.session.scalars(select(Assignment).where(
+        scope.assignments_on(principal.user_id, today),
+        Assignment.firm_id.is_(None) | Assignment.firm_id.in_(
+            select(Firm.id).where(Firm.status == "active")),
+    ).order_by(Assignment.id)).all()
+    last = last_countable_visits([a.id for a in rows])
+    here = to_wgs84(near[0], near[1], crs) if near is not None else None
+    items = []
+    for a in rows:
+        target = a.firm if a.firm_id is not None else a.project
+        slot = current_slot(a.cadence, now, stage_entered_at=getattr(
+            target, "stage_entered_at", None))
+        visited = last.get(a.id)
+        sites = target.active_sites
+        distance = None
+        if here is not None and sites:
+            distance = min(_distance_m(s, *here) for s in sites)
+        items.append({
+            "assignment_id": a.id,
+            "target_kind": "firm" if a.firm_id is not None else "project",
+            "target_id": target.id, "target_name": target.name,
+            "stage": getattr(target, "stage", None),
+            "cadence": a.cadence, "starts_on": a.starts_on, "ends_on": a.ends_on,
+            "current_slot": {"start": slot.start, "end": slot.end,
+                             "starts_at": slot.starts_at, "ends_at": slot.ends_at},
+            "last_visit_at": visited,
+            "due_this_period": visited is None or not slot.contains(visited),
+            "sites": [_site_point(s) for s in sites],
+            "distance_m": distance,
+        })
+    if here is not None:
+        items.sort(key=lambda r: (r["distance_m"] is None, r["distance_m"] or 0.0,
+                                  r["target_name"], r["assignment_id"]))
+    else:
+        items.sort(key=lambda r: (not r["due_this_period"], r["target_name"],
+                                  r["assignment_id"]))
+    return {"as_of": today, "items": items}
