@@ -12,19 +12,16 @@ All take and return WGS-84 (SRID 4326) and metres.
 
 import math
 
-from sqlalchemy import and_, column, func, select, table
+from sqlalchemy import and_, column, func, literal, select, table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, Float
 
 # Metres per degree of latitude, a lower bound over the ellipsoid (110,574 m at the equator):
 # using the smallest value makes the search box slightly larger, never too small.
 _M_PER_DEG_LAT_MIN = 110_574.0
 _WGS84_A = 6_378_137.0
-
-
-def _point(lat: float, lon: float):
-    return func.ST_GeomFromText(f"POINT({float(lon)!r} {float(lat)!r})", 4326)
 
 
 def box_around(lat: float, lon: float, metres: float) -> tuple[float, float, float, float]:
@@ -62,33 +59,50 @@ def within_m(geom_col, lat: float, lon: float, metres: float, *,
 
 
 # The dialect decides at compile time, so one query object works against either database.
+# Coordinates travel as bound parameters and the elements declare what they hold, so SQLAlchemy
+# caches the compiled SQL of a nearby query instead of compiling it on every request.
 class _DistanceM(ColumnElement):
-    inherit_cache = False
+    inherit_cache = True
     type = Float()
+    _traverse_internals = [
+        ("geom_col", InternalTraversal.dp_clauseelement),
+        ("lat", InternalTraversal.dp_clauseelement),
+        ("lon", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, geom_col, lat, lon):
-        self.geom_col, self.lat, self.lon = geom_col, float(lat), float(lon)
+        self.geom_col = geom_col
+        self.lat = literal(float(lat), Float())
+        self.lon = literal(float(lon), Float())
 
 
 class _BBox(ColumnElement):
-    inherit_cache = False
+    inherit_cache = True
     type = Boolean()
+    _is_implicitly_boolean = True
+    _traverse_internals = [
+        ("geom_col", InternalTraversal.dp_clauseelement),
+        ("pk_col", InternalTraversal.dp_clauseelement),
+        ("box", InternalTraversal.dp_clauseelement_tuple),
+    ]
 
     def __init__(self, geom_col, box, pk_col):
-        self.geom_col, self.box, self.pk_col = geom_col, tuple(float(v) for v in box), pk_col
+        self.geom_col = geom_col
+        self.pk_col = pk_col if pk_col is not None else next(
+            iter(geom_col.table.primary_key.columns))
+        self.box = tuple(literal(float(v), Float()) for v in box)
 
 
 @compiles(_DistanceM, "postgresql")
 def _distance_pg(el, compiler, **kw):
-    expr = func.ST_Distance(
-        func.Geography(el.geom_col), func.Geography(_point(el.lat, el.lon))
-    )
+    here = func.ST_SetSRID(func.ST_MakePoint(el.lon, el.lat), 4326)
+    expr = func.ST_Distance(func.Geography(el.geom_col), func.Geography(here))
     return compiler.process(expr, **kw)
 
 
 @compiles(_DistanceM, "sqlite")
 def _distance_sqlite(el, compiler, **kw):
-    expr = func.ST_Distance(el.geom_col, _point(el.lat, el.lon), 1)
+    expr = func.ST_Distance(el.geom_col, func.MakePoint(el.lon, el.lat, 4326), 1)
     return compiler.process(expr, **kw)
 
 
@@ -101,7 +115,7 @@ def _bbox_pg(el, compiler, **kw):
 @compiles(_BBox, "sqlite")
 def _bbox_sqlite(el, compiler, **kw):
     tbl = el.geom_col.table
-    pk = el.pk_col if el.pk_col is not None else next(iter(tbl.primary_key.columns))
+    pk = el.pk_col
     idx = table(f"idx_{tbl.name}_{el.geom_col.name}", column("pkid"), column("xmin"),
                 column("xmax"), column("ymin"), column("ymax"))
     min_lon, min_lat, max_lon, max_lat = el.box

@@ -90,6 +90,17 @@ def test_within_m_keeps_exactly_the_places_inside_the_radius(place_table):
     assert _names(place_table, within_m(geom, *XIANYANG, 10)) == {"centre", "square"}
 
 
+def test_queries_differing_only_in_coordinates_share_compiled_sql_but_not_values(place_table):
+    geom = place_table.c.geom
+    far = _offset(*XIANYANG, 37.0 * 7, 20000)  # where the fixture put p20000
+    first = select(place_table.c.name).where(within_m(geom, *XIANYANG, 1000))
+    second = select(place_table.c.name).where(within_m(geom, *far, 1000))
+    assert first._generate_cache_key().key == second._generate_cache_key().key  # cacheable
+    assert _names(place_table, within_m(geom, *XIANYANG, 1000)) != _names(
+        place_table, within_m(geom, *far, 1000))
+    assert _names(place_table, within_m(geom, *far, 1000)) == {"p20000"}
+
+
 def test_bbox_filter_selects_by_bounding_box(place_table):
     box = (108.705, 34.325, 108.715, 34.335)
     geom = place_table.c.geom
