@@ -33,6 +33,8 @@ DEFAULTS: dict[str, object] = {
     "SITE_MAX_VERTICES": 5000,
     # A site's point may lie at most this far outside its own boundary.
     "SITE_POINT_MAX_OUTSIDE_M": 1000.0,
+    # Most features one GeoJSON map response holds (page through more with page=).
+    "GEOJSON_MAX_FEATURES": 5000,
     # Bulk import over HTTP: largest file accepted (the CLI has no limit).
     "IMPORT_MAX_BYTES": 20 * 1_048_576,
 }

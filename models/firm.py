@@ -108,6 +108,8 @@ class Site(Audited, Base):
 
     firm: Mapped[Firm | None] = relationship(back_populates="sites")
     project: Mapped["Project | None"] = relationship(back_populates="sites")  # noqa: F821
+    versions: Mapped[list["SiteVersion"]] = relationship(
+        order_by="SiteVersion.version", lazy="select")
 
     def audit_org_unit_id(self) -> int | None:
         """A site's trail belongs to its owner's unit."""

@@ -15,6 +15,7 @@ from fieldapp.projects.schemas import (
     StageMove,
 )
 from fieldapp.projects.service import create_project, move_stage, project_query, update_project
+from fieldapp.sites.routes import register_site_routes
 from models import Project
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v1", description="Key projects")
@@ -87,3 +88,4 @@ class ProjectStage(MethodView):
           ``stage_entered_at``, which starts the next per-stage visit slot.
         """
         return move_stage(current_principal(), project_id, data["to_stage"], data.get("note"))
+register_site_routes(blp, "project")

@@ -1,0 +1,1 @@
+"""Sites: where firms and projects are visited, with versioned geometry."""
