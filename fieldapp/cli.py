@@ -67,7 +67,62 @@ def demo(seed: int) -> None:
     click.echo("demo data loaded" if created else "demo data already present")
 
 
+@click.group("firms")
+def firms_group() -> None:
+    """Firm registry commands."""
+
+
+@firms_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True,
+              help="import as this admin or manager (scope and audit trail are theirs)")
+@click.option("--mode", type=click.Choice(["all_or_nothing", "valid_rows"]),
+              default="all_or_nothing", show_default=True)
+@click.option("--crs", default="wgs84", show_default=True,
+              help="coordinate system of rows that name none")
+@click.option("--org-unit-id", type=int, help="unit of rows that name none")
+@click.option("--format", "kind", type=click.Choice(["csv", "geojson"]),
+              help="default: from the file name (.csv, .geojson/.json)")
+@with_appcontext
+def firms_import(path, username, mode, crs, org_unit_id, kind) -> None:
+    """Import firms from a CSV or GeoJSON file of any size (the HTTP endpoint's rules)."""
+    import json
+
+    from flask import g
+    from sqlalchemy import select
+
+    from fieldapp.auth.principal import Principal
+    from fieldapp.errors import Problem
+    from fieldapp.firms.importer import run_import
+    from models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        raise click.ClickException(f"no active user {username!r}")
+    kind = kind or ("geojson" if path.lower().endswith((".geojson", ".json")) else "csv")
+    principal = Principal(
+        user_id=user.id, username=user.username, roles=user.roles,
+        org_unit_id=user.org_unit_id, org_path=user.org_unit.path,
+        service_team_id=user.service_team_id, department_id=user.department_id,
+        session_id="cli", firm_id=user.firm_id)
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    with current_app.test_request_context(f"/cli/firms/import?file={path}"):
+        g.principal = principal  # the audit trail names the importer
+        try:
+            report = run_import(principal, raw, kind, mode, crs, org_unit_id)
+        except Problem as exc:
+            click.echo(json.dumps({"detail": exc.description, "errors": exc.errors,
+                                   **exc.extra}, ensure_ascii=False, indent=1), err=True)
+            raise SystemExit(1) from None
+    for error in report["row_errors"]:
+        click.echo(f"row {error['row']}: {error['field']}: {error['message']}", err=True)
+    click.echo(" ".join(f"{k}={report[k]}" for k in
+                        ("rows", "created", "updated", "unchanged", "failed", "encoding")))
+
+
 def register_commands(app) -> None:
     """Add fieldapp's commands to the app's CLI."""
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
+    app.cli.add_command(firms_group)

@@ -91,12 +91,17 @@ def update_firm(principal: Principal, firm_id: int, data: dict) -> Firm:
     if "status" in data:
         set_status(firm, data["status"])
     if moved:
-        for assignment in db.session.scalars(select(Assignment).where(
-                Assignment.firm_id == firm.id,
-                Assignment.ends_on.is_(None) | (Assignment.ends_on >= scope.today()))):
-            assignment.org_unit_id = firm.org_unit_id
+        move_assignments(firm)
     db.session.commit()
     return firm
+
+
+def move_assignments(firm: Firm) -> None:
+    """Current and future assignments follow a firm to its new unit; ended ones stay put."""
+    for assignment in db.session.scalars(select(Assignment).where(
+            Assignment.firm_id == firm.id,
+            Assignment.ends_on.is_(None) | (Assignment.ends_on >= scope.today()))):
+        assignment.org_unit_id = firm.org_unit_id
 
 
 def close_firm(principal: Principal, firm_id: int) -> Firm:

@@ -41,9 +41,9 @@ def _valid_crs(value: str) -> None:
 
 def Crs(**kwargs) -> fields.String:
     """The coordinate system of the coordinates in the same body."""
-    return fields.String(validate=_valid_crs, metadata={
-        "description": "wgs84 (default), gcj02 (Amap, Tencent, WeChat) or bd09 (Baidu)"},
-        **kwargs)
+    kwargs.setdefault("metadata", {
+        "description": "wgs84 (default), gcj02 (Amap, Tencent, WeChat) or bd09 (Baidu)"})
+    return fields.String(validate=_valid_crs, **kwargs)
 
 
 def _point_of(site) -> dict:

@@ -98,19 +98,29 @@ def update_site(principal: Principal, kind: str, owner_id: int, site_id: int,
         boundary = data["boundary"]
     else:
         boundary = None if site.boundary is None else to_shape(site.boundary)
-    radius = data.get("radius_m", site.radius_m)
-    if (_differs(point, site.point) or _differs(boundary, site.boundary)
-            or radius != site.radius_m):
-        try:
-            check_point_near_boundary(
-                point, boundary, max_outside_m=current_app.config["SITE_POINT_MAX_OUTSIDE_M"])
-        except GeoError as exc:
-            raise _invalid(exc.field, exc.message) from None
-        site.point, site.boundary, site.radius_m = _geom(point), _geom(boundary), radius
-        site.version += 1
-        site.versions.append(_version(site, point, boundary, principal.user_id))
+    try:
+        change_geometry(site, point, boundary, data.get("radius_m", site.radius_m),
+                        principal.user_id)
+    except GeoError as exc:
+        raise _invalid(exc.field, exc.message) from None
     db.session.commit()
     return site
+
+
+def change_geometry(site: Site, point, boundary, radius_m: float, user_id: int | None) -> bool:
+    """Give ``site`` this WGS-84 geometry as a new version; False when it is the same already.
+
+    Raises ``GeoError`` when the point lies too far outside the boundary.
+    """
+    if not (_differs(point, site.point) or _differs(boundary, site.boundary)
+            or radius_m != site.radius_m):
+        return False
+    check_point_near_boundary(point, boundary,
+                              max_outside_m=current_app.config["SITE_POINT_MAX_OUTSIDE_M"])
+    site.point, site.boundary, site.radius_m = _geom(point), _geom(boundary), radius_m
+    site.version += 1
+    site.versions.append(_version(site, point, boundary, user_id))
+    return True
 
 
 def _differs(new, stored) -> bool:
