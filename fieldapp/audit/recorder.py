@@ -138,3 +138,19 @@ def install(session_factory) -> None:
     if not event.contains(session_factory, "before_flush", _before_flush):
         event.listen(session_factory, "before_flush", _before_flush)
         event.listen(session_factory, "after_flush", _after_flush)
+
+
+def record_bulk_creates(connection, entity: str, rows: list[tuple[str, dict, int | None]]) -> None:
+    """Audit rows a bulk path inserted without the ORM: one ``create`` event per row, as a flush
+    would have written (``rows``: entity id, the row's columns, its org unit)."""
+    if not rows:
+        return
+    actor = g.get("principal") if has_request_context() else None
+    request_id = g.get("request_id") if has_request_context() else None
+    now = utcnow()
+    connection.execute(insert(AuditEvent), [{
+        "action": "create", "entity": entity, "entity_id": entity_id,
+        "org_unit_id": org_unit_id, "before": None,
+        "after": {k: _jsonable(v) for k, v in after.items()},
+        "actor_id": actor.user_id if actor else None, "request_id": request_id, "at": now,
+    } for entity_id, after, org_unit_id in rows])

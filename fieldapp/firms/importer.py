@@ -23,17 +23,19 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app
+from geoalchemy2.shape import from_shape
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from fieldapp import scope
+from fieldapp.audit.recorder import record_bulk_creates
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem, flatten_messages
 from fieldapp.extensions import db
 from fieldapp.firms.schemas import FirmImportRow
 from fieldapp.firms.service import apply, move_assignments
 from fieldapp.sites.service import change_geometry, new_site
-from models import Firm, OrgUnit
+from models import Firm, FirmTag, OrgUnit, Site, SiteVersion, utcnow
 
 CHUNK = 1000
 MODES = ("all_or_nothing", "valid_rows")
@@ -279,16 +281,10 @@ class Importer:
                 row.data = None
         return found
 
-    def write(self, row: Row, firm: Firm | None) -> tuple[Firm, str]:
-        """Create or update the row's firm; returns it and ``created|updated|unchanged``."""
+    def write(self, row: Row, firm: Firm) -> tuple[Firm, str]:
+        """Update the row's registered firm; returns it and ``updated|unchanged``."""
         data, user = row.data, self.principal.user_id
         site_data = data["sites"][0]
-        if firm is None:
-            firm = Firm(status="active")
-            apply(firm, data)
-            db.session.add(firm)
-            new_site(firm, site_data, user)
-            return firm, "created"
         before = ({k: getattr(firm, k) for k in ("name", "address", "industry", "org_unit_id",
                                                   "uscc_checksum_ok")}, firm.tags)
         contacts = _merged_contacts(firm.contacts or [], data.get("contacts", []))
@@ -305,6 +301,53 @@ class Importer:
                              site_data["radius_m"], user):
             changed = True
         return firm, "updated" if changed else "unchanged"
+
+
+def insert_new(rows: list[Row], user_id: int | None) -> list[int]:
+    """Insert new firms with their tags, site and site version in a few statements per chunk.
+
+    The ORM would cost a unit-of-work pass per object (about 4 ms per firm); this writes the
+    same rows, and the same audit events the flush hook would, with multi-row INSERTs.
+    """
+    if not rows:
+        return []
+    conn, now = db.session.connection(), utcnow()
+    firms = [{"uscc": d["uscc"], "uscc_checksum_ok": d["uscc_checksum_ok"], "name": d["name"],
+              "address": d.get("address"), "industry": d.get("industry"),
+              "org_unit_id": d["org_unit_id"], "contacts": d.get("contacts", []),
+              "status": "active", "closed_at": None, "created_at": now, "updated_at": now}
+             for d in (r.data for r in rows)]
+    ids = conn.execute(insert(Firm.__table__).returning(Firm.id, sort_by_parameter_order=True),
+                       firms).scalars().all()
+    tags = [{"firm_id": i, "tag": t} for i, r in zip(ids, rows, strict=True)
+            for t in sorted(set(r.data.get("tags", ())))]
+    if tags:
+        conn.execute(insert(FirmTag.__table__), tags)
+    sites = []
+    for firm_id, row in zip(ids, rows, strict=True):
+        s = row.data["sites"][0]
+        sites.append({"firm_id": firm_id, "project_id": None, "name": s["name"],
+                      "point": from_shape(s["point"], srid=4326),
+                      "boundary": None if s["boundary"] is None else from_shape(s["boundary"],
+                                                                                  srid=4326),
+                      "radius_m": s["radius_m"], "version": 1, "is_active": True,
+                      "created_at": now, "updated_at": now})
+    site_ids = conn.execute(insert(Site.__table__).returning(
+        Site.id, sort_by_parameter_order=True), sites).scalars().all()
+    conn.execute(insert(SiteVersion.__table__), [
+        {"site_id": sid, "version": 1, "point": s["point"], "boundary": s["boundary"],
+         "radius_m": s["radius_m"], "valid_from": now, "created_by_id": user_id}
+        for sid, s in zip(site_ids, sites, strict=True)])
+    for firm, firm_id in zip(firms, ids, strict=True):
+        firm["id"] = firm_id
+    record_bulk_creates(conn, "firms", [(str(f["id"]), f, f["org_unit_id"]) for f in firms])
+    unit_of = {f["id"]: f["org_unit_id"] for f in firms}
+    record_bulk_creates(conn, "firm_tags", [(f"{t['firm_id']},{t['tag']}", t,
+                                             unit_of[t["firm_id"]]) for t in tags])
+    record_bulk_creates(conn, "sites", [
+        (str(sid), {"id": sid, **s}, unit_of[s["firm_id"]])
+        for sid, s in zip(site_ids, sites, strict=True)])
+    return ids
 
 
 def _merged_contacts(current: list, incoming: list) -> list:
@@ -331,20 +374,25 @@ def run_import(principal: Principal, raw: bytes, kind: str, mode: str,
                       "imported (mode=all_or_nothing).", slug="import-rejected",
                       row_errors=errors, **{k: report[k] for k in ("rows", "failed")})
     results = []
-    done = 0
-    for row in rows:
-        if row.data is None:
-            continue
-        firm, action = importer.write(row, firms.get(row.data["uscc"]))
-        firms[row.data["uscc"]] = firm
-        report[action] += 1
-        results.append((row.number, firm, action))
-        done += 1
-        if done % CHUNK == 0:
-            db.session.flush()
-    db.session.flush()
-    report["results"] = [{"row": n, "uscc": f.uscc, "firm_id": f.id, "action": a}
-                         for n, f, a in results]
+    good = [r for r in rows if r.data is not None]
+    for i in range(0, len(good), CHUNK):
+        chunk = good[i:i + CHUNK]
+        fresh = [r for r in chunk if r.data["uscc"] not in firms]
+        for row, firm_id in zip(fresh, insert_new(fresh, principal.user_id), strict=True):
+            results.append((row.number, row.data["uscc"], firm_id, "created"))
+        report["created"] += len(fresh)
+        with db.session.no_autoflush:  # one flush per chunk, not one per lazy load
+            for row in chunk:
+                firm = firms.get(row.data["uscc"])
+                if firm is not None:
+                    firm, action = importer.write(row, firm)
+                    report[action] += 1
+                    results.append((row.number, firm.uscc, firm, action))
+        db.session.flush()
+    results = [(n, code, f if isinstance(f, int) else f.id, a) for n, code, f, a in results]
+    results.sort()
+    report["results"] = [{"row": n, "uscc": code, "firm_id": firm_id, "action": a}
+                         for n, code, firm_id, a in results]
     report["row_errors"] = errors
     db.session.commit()
     current_app.logger.info("firm import by %s: %s", principal.username,
