@@ -142,11 +142,12 @@ def main() -> None:
     with app.app_context():
         admin, seats = province(rng)
         principal = principal_of(admin)
+        files = [f.encode() for f in csv_files(rng, seats, args.firms, args.file_rows)]
         started = time.perf_counter()
         imported = 0
-        for text_ in csv_files(rng, seats, args.firms, args.file_rows):
+        for raw in files:
             with app.test_request_context("/bench"):
-                report = run_import(principal, text_.encode(), "csv", "all_or_nothing")
+                report = run_import(principal, raw, "csv", "all_or_nothing")
             imported += report["created"]
             db.session.expunge_all()
             elapsed = time.perf_counter() - started
@@ -157,6 +158,7 @@ def main() -> None:
             with db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
 
+        del files
         points = [tuple(map(float, row)) for row in db.session.execute(text(
             "SELECT ST_Y(point), ST_X(point) FROM sites ORDER BY random() LIMIT :n"),
             {"n": args.queries}).all()]

@@ -93,6 +93,7 @@ class _BBox(ColumnElement):
         self.box = tuple(literal(float(v), Float()) for v in box)
 
 
+@compiles(_DistanceM)  # also how str(statement) shows it, e.g. in error messages and logs
 @compiles(_DistanceM, "postgresql")
 def _distance_pg(el, compiler, **kw):
     here = func.ST_SetSRID(func.ST_MakePoint(el.lon, el.lat), 4326)
@@ -106,6 +107,7 @@ def _distance_sqlite(el, compiler, **kw):
     return compiler.process(expr, **kw)
 
 
+@compiles(_BBox)
 @compiles(_BBox, "postgresql")
 def _bbox_pg(el, compiler, **kw):
     env = func.ST_MakeEnvelope(*el.box, 4326)

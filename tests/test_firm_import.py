@@ -270,3 +270,18 @@ def test_the_cli_imports_a_file(app, scene, tmp_path):
     assert result.exit_code == 1
     result = runner.invoke(args=["firms", "import", str(path), "--user", "nobody"])
     assert result.exit_code != 0
+
+
+def test_statistics_are_refreshed_after_a_bulk_load_on_postgresql(app, backend):
+    from sqlalchemy import text
+
+    from models.bulk import refresh_statistics
+
+    with db.engine.begin() as conn:
+        refresh_statistics(conn, [Firm.__table__, Site.__table__])
+    if backend == "postgresql":
+        with db.engine.connect() as conn:
+            analysed = conn.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL "
+                "AND relname IN ('firms', 'sites')")).scalars().all()
+        assert sorted(analysed) == ["firms", "sites"]

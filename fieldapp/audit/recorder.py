@@ -13,6 +13,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from models import Audited, AuditEvent, utcnow
+from models.bulk import insert_rows
 
 _PENDING = "fieldapp_audit_pending"
 REDACTED = "<redacted>"
@@ -148,7 +149,7 @@ def record_bulk_creates(connection, entity: str, rows: list[tuple[str, dict, int
     actor = g.get("principal") if has_request_context() else None
     request_id = g.get("request_id") if has_request_context() else None
     now = utcnow()
-    connection.execute(insert(AuditEvent), [{
+    insert_rows(connection, AuditEvent.__table__, [{
         "action": "create", "entity": entity, "entity_id": entity_id,
         "org_unit_id": org_unit_id, "before": None,
         "after": {k: _jsonable(v) for k, v in after.items()},

@@ -23,9 +23,8 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app
-from geoalchemy2.shape import from_shape
 from marshmallow import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from fieldapp import scope
 from fieldapp.audit.recorder import record_bulk_creates
@@ -36,8 +35,10 @@ from fieldapp.firms.schemas import FirmImportRow
 from fieldapp.firms.service import apply, move_assignments
 from fieldapp.sites.service import change_geometry, new_site
 from models import Firm, FirmTag, OrgUnit, Site, SiteVersion, utcnow
+from models.bulk import insert_rows, refresh_statistics
 
-CHUNK = 1000
+CHUNK = 2000
+ANALYZE_AFTER = 5000  # new firms in one import that make planner statistics stale
 MODES = ("all_or_nothing", "valid_rows")
 
 # Column names as exported by Chinese spreadsheets, and English ones.
@@ -317,24 +318,18 @@ def insert_new(rows: list[Row], user_id: int | None) -> list[int]:
               "org_unit_id": d["org_unit_id"], "contacts": d.get("contacts", []),
               "status": "active", "closed_at": None, "created_at": now, "updated_at": now}
              for d in (r.data for r in rows)]
-    ids = conn.execute(insert(Firm.__table__).returning(Firm.id, sort_by_parameter_order=True),
-                       firms).scalars().all()
+    ids = insert_rows(conn, Firm.__table__, firms, return_ids=True)
     tags = [{"firm_id": i, "tag": t} for i, r in zip(ids, rows, strict=True)
             for t in sorted(set(r.data.get("tags", ())))]
-    if tags:
-        conn.execute(insert(FirmTag.__table__), tags)
+    insert_rows(conn, FirmTag.__table__, tags)
     sites = []
     for firm_id, row in zip(ids, rows, strict=True):
         s = row.data["sites"][0]
         sites.append({"firm_id": firm_id, "project_id": None, "name": s["name"],
-                      "point": from_shape(s["point"], srid=4326),
-                      "boundary": None if s["boundary"] is None else from_shape(s["boundary"],
-                                                                                  srid=4326),
-                      "radius_m": s["radius_m"], "version": 1, "is_active": True,
-                      "created_at": now, "updated_at": now})
-    site_ids = conn.execute(insert(Site.__table__).returning(
-        Site.id, sort_by_parameter_order=True), sites).scalars().all()
-    conn.execute(insert(SiteVersion.__table__), [
+                      "point": s["point"], "boundary": s["boundary"], "radius_m": s["radius_m"],
+                      "version": 1, "is_active": True, "created_at": now, "updated_at": now})
+    site_ids = insert_rows(conn, Site.__table__, sites, return_ids=True)
+    insert_rows(conn, SiteVersion.__table__, [
         {"site_id": sid, "version": 1, "point": s["point"], "boundary": s["boundary"],
          "radius_m": s["radius_m"], "valid_from": now, "created_by_id": user_id}
         for sid, s in zip(site_ids, sites, strict=True)])
@@ -345,9 +340,14 @@ def insert_new(rows: list[Row], user_id: int | None) -> list[int]:
     record_bulk_creates(conn, "firm_tags", [(f"{t['firm_id']},{t['tag']}", t,
                                              unit_of[t["firm_id"]]) for t in tags])
     record_bulk_creates(conn, "sites", [
-        (str(sid), {"id": sid, **s}, unit_of[s["firm_id"]])
+        (str(sid), {"id": sid, **s, "point": _wkt(s["point"]), "boundary": _wkt(s["boundary"])},
+         unit_of[s["firm_id"]])
         for sid, s in zip(site_ids, sites, strict=True)])
     return ids
+
+
+def _wkt(shape) -> str | None:
+    return None if shape is None else shape.wkt
 
 
 def _merged_contacts(current: list, incoming: list) -> list:
@@ -395,6 +395,9 @@ def run_import(principal: Principal, raw: bytes, kind: str, mode: str,
                          for n, code, firm_id, a in results]
     report["row_errors"] = errors
     db.session.commit()
+    if report["created"] >= ANALYZE_AFTER:
+        refresh_statistics(db.session.connection(), [Firm.__table__, Site.__table__])
+        db.session.commit()
     current_app.logger.info("firm import by %s: %s", principal.username,
                             {k: report[k] for k in ("rows", "created", "updated", "failed")})
     return report

@@ -7,6 +7,7 @@ row says so, and such firms are marked (see ``Firm.uscc_checksum_ok``).
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -33,6 +34,7 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+@lru_cache(maxsize=4096)  # a row's code is checked by the field, the schema and the marker
 def problem(code: str) -> USCCProblem | None:
     """What is wrong with a (normalised) code, or None when it is valid."""
     if len(code) != LENGTH:
