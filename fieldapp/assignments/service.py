@@ -116,8 +116,10 @@ def create_assignment(principal: Principal, data: dict) -> Assignment:
 def _for_change(principal: Principal, assignment_id: int) -> Assignment:
     """The assignment, locked, after checking the caller may change it."""
     scope.require_registry_role(principal)
+    # OF assignments: the assignee is eager-loaded through an outer join, and PostgreSQL
+    # refuses to lock the nullable side of one (every end and reassign was a 500 there).
     assignment = db.session.scalar(scope.scoped(Assignment, principal).where(
-        Assignment.id == assignment_id).with_for_update())
+        Assignment.id == assignment_id).with_for_update(of=Assignment))
     if assignment is None:
         raise scope.not_found(Assignment, assignment_id)
     scope.require_registry_admin(principal, db.session.get(OrgUnit, assignment.org_unit_id))
