@@ -129,6 +129,16 @@ def test_a_per_stage_slot_starts_when_the_stage_was_entered_and_stays_open(clien
     assert row["due_this_period"] is True
 
 
+def test_a_stage_entered_a_moment_ahead_of_this_servers_clock_is_no_error(client, reg, as_,
+                                                                          rounds):
+    entered = utcnow() + timedelta(seconds=30)
+    db.session.get(Project, reg.project_a.id).stage_entered_at = entered
+    db.session.commit()
+    items = {r["assignment_id"]: r for r in _mine(client, as_("both"))["items"]}
+    slot = items[rounds["project_a"].id]["current_slot"]
+    assert datetime.fromisoformat(slot["starts_at"]) == entered
+
+
 def test_without_a_position_due_rows_come_first_then_by_name(client, reg, as_, rounds,
                                                             monkeypatch):
     # A countable visit inside this month's slot: firm A is not due; one before the slot of

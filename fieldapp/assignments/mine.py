@@ -45,8 +45,11 @@ def my_assignments(principal: Principal, near: tuple[float, float] | None = None
     items = []
     for a in rows:
         target = a.firm if a.firm_id is not None else a.project
-        slot = current_slot(a.cadence, now, stage_entered_at=getattr(
-            target, "stage_entered_at", None))
+        entered = getattr(target, "stage_entered_at", None)
+        # A stage moved a moment ago by a server whose clock runs ahead must not make the
+        # phone's list a 500: the slot then starts "now".
+        moment = max(now, entered) if a.cadence == "per_stage" and entered else now
+        slot = current_slot(a.cadence, moment, stage_entered_at=entered)
         visited = last.get(a.id)
         sites = target.active_sites
         distance = None
