@@ -120,6 +120,8 @@ def test_creating_an_assignment_writes_an_audit_event(client, reg, as_):
      {"starts_on"}),
     ({"user_id": "U", "firm_id": "F", "cadence": "monthly", "starts_on": None}, {"starts_on"}),
     ({"user_id": "U", "firm_id": None, "cadence": "monthly"}, {"firm_id"}),
+    ({"user_id": "U", "firm_id": "F", "cadence": "monthly", "org_unit_id": 1},
+     {"org_unit_id"}),
 ])
 def test_malformed_bodies_are_422_naming_the_fields(client, reg, as_, body, fields):
     ids = {"U": reg.users["commissioner"].id, "F": reg.firm_a.id, "P": reg.project_a.id}
@@ -185,6 +187,20 @@ def test_a_park_manager_cannot_assign_a_county_firm(client, reg, as_):
                    firm_id=reg.firm_a.id, cadence="monthly")
     assert resp.status_code == 422
     assert list(resp.get_json()["errors"]) == ["firm_id"]
+
+
+def test_a_manager_who_is_also_a_commissioner_cannot_assign_outside_their_unit(
+        client, reg, as_):
+    # The county-B manager also looks after firm A, so firm A is visible to them: the write
+    # rule, not visibility, must stop them.
+    dual = reg.world.user("dual", ["commissioner", "manager"], reg.world.county_b)
+    reg.users["dual"] = dual
+    reg.assign("dual", firm=reg.firm_a)
+    before = _count()
+    resp = _create(client, as_("dual"), user_id=dual.id, firm_id=reg.firm_a.id,
+                   cadence="weekly", starts_on=_iso(400))
+    assert resp.status_code == 403
+    assert _count() == before
 
 
 # --- overlap ------------------------------------------------------------------------------
@@ -304,6 +320,7 @@ def test_ending_is_for_managers_in_scope(client, reg, as_, who, status):
 
 
 @pytest.mark.parametrize("body, field", [({}, "ends_on"), ({"ends_on": "soon"}, "ends_on"),
+                                         ({"ends_on": None}, "ends_on"),
                                          ({"ends_on": "2026-01-01", "reason": "x" * 201},
                                           "reason")])
 def test_bad_end_bodies_are_422(client, reg, as_, body, field):

@@ -14,7 +14,7 @@ from fieldapp import scope
 from fieldapp.assignments import mine
 from fieldapp.assignments.periods import LOCAL_TZ
 from fieldapp.extensions import db
-from geo import geodesic_distance_m, wgs84_to_gcj02
+from geo import geodesic_distance_m, wgs84_to_bd09, wgs84_to_gcj02
 from models import Project, Site, utcnow
 from tests.test_projects import Registry
 
@@ -186,6 +186,13 @@ def test_near_in_gcj02_is_converted_before_measuring(client, reg, as_, rounds):
     # Read as WGS-84 the same numbers land hundreds of metres away.
     raw = _mine(client, as_("both"), near=f"{gcj[0]},{gcj[1]}")["items"]
     assert abs(raw[0]["distance_m"] - items[0]["distance_m"]) > 100
+
+
+def test_near_in_bd09_is_converted_too(client, reg, as_, rounds):
+    here = (34.6110, 108.9390)
+    bd = wgs84_to_bd09(*here)
+    items = _mine(client, as_("both"), near=f"{bd[0]},{bd[1]}", crs="bd09")["items"]
+    assert items[0]["distance_m"] == pytest.approx(_expected_order(here, reg)[0][0], abs=0.05)
 
 
 def test_distance_is_to_the_nearest_active_site_and_zero_inside_a_boundary(client, reg, as_,
