@@ -35,6 +35,12 @@ DEFAULTS: dict[str, object] = {
     "SITE_POINT_MAX_OUTSIDE_M": 1000.0,
     # Most features one GeoJSON map response holds (page through more with page=).
     "GEOJSON_MAX_FEATURES": 5000,
+    # Visits: most per batch upload, issues per visit; how far in the future (device clock
+    # running fast) and how old (offline for days) a capture time may be.
+    "VISIT_BATCH_MAX": 200,
+    "VISIT_MAX_ISSUES": 10,
+    "VISIT_MAX_FUTURE_S": 300,
+    "VISIT_MAX_AGE_DAYS": 30,
     # Bulk import over HTTP: largest file accepted (the CLI has no limit).
     "IMPORT_MAX_BYTES": 20 * 1_048_576,
 }

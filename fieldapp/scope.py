@@ -13,6 +13,8 @@ Rules per model and role (a user with several roles sees the union):
   the sites of those, and their own assignments, past ones included.
 - handler: their own unit, department and themselves.
 - firm: their own unit and themselves; their own firm, its sites and the projects it owns.
+- visits: managers those filed for targets in their subtree; commissioners and butlers their
+  own; firm users none (a visit's evidence is about staff, not for the firm).
 
 Writes: ``require_*`` functions below raise 403 (role may never) or 404 (target not visible).
 """
@@ -37,6 +39,7 @@ from models import (
     ServiceTeam,
     Site,
     User,
+    Visit,
 )
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -136,6 +139,12 @@ _RULES: dict[type, dict[str, Rule]] = {
     Site: {
         ANY: lambda p: Site.firm_id.in_(_visible_ids(Firm, p))
         | Site.project_id.in_(_visible_ids(Project, p)),
+    },
+    Visit: {
+        "admin": _everything,
+        "manager": lambda p: Visit.org_unit_id.in_(subtree_ids(p)),
+        "commissioner": lambda p: Visit.user_id == p.user_id,
+        "butler": lambda p: Visit.user_id == p.user_id,
     },
     Assignment: {
         "admin": _everything,
@@ -241,3 +250,11 @@ def stage_mover(principal: Principal, project: Project) -> str:
             assignments_on(principal.user_id, today()), Assignment.project_id == project.id)):
         return "butler"
     raise forbidden("Only managers in scope and the project's butler may move its stage.")
+
+
+def require_visit_reviewer(principal: Principal, visit: Visit) -> None:
+    """Reviewing visits: admins, and managers whose subtree holds the visit (never their own)."""
+    if not principal.has("admin", "manager"):
+        raise forbidden("Only managers review visits.")
+    if visit.user_id == principal.user_id:
+        raise forbidden("Nobody reviews their own visits.")

@@ -7,6 +7,15 @@ from models.firm import FIRM_STATUSES, FIRM_TAGS, Firm, FirmTag, Site, SiteVersi
 from models.org import ORG_UNIT_KINDS, Department, OrgUnit, ServiceTeam
 from models.project import PROJECT_STAGES, Project, ProjectStageChange, project_departments
 from models.user import ROLES, AuthSession, User
+from models.visit import (
+    PURPOSES,
+    REVIEW_DECISIONS,
+    REVIEW_REASONS,
+    VISIT_STATUSES,
+    Issue,
+    Visit,
+    VisitReview,
+)
 
 __all__ = [
     "CADENCES",
@@ -14,7 +23,11 @@ __all__ = [
     "FIRM_TAGS",
     "ORG_UNIT_KINDS",
     "PROJECT_STAGES",
+    "PURPOSES",
+    "REVIEW_DECISIONS",
+    "REVIEW_REASONS",
     "ROLES",
+    "VISIT_STATUSES",
     "Assignment",
     "AuditEvent",
     "Audited",
@@ -23,6 +36,7 @@ __all__ = [
     "Department",
     "Firm",
     "FirmTag",
+    "Issue",
     "OrgUnit",
     "Project",
     "ProjectStageChange",
@@ -31,6 +45,8 @@ __all__ = [
     "SiteVersion",
     "UTCDateTime",
     "User",
+    "Visit",
+    "VisitReview",
     "project_departments",
     "utcnow",
 ]

@@ -1,0 +1,150 @@
+"""Visits (走访) with their evidence and verification, review decisions, and raised issues."""
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Audited, Base, utcnow
+
+VISIT_STATUSES = ("accepted", "needs_review", "approved", "rejected")
+VERDICTS = ("verified", "out_of_range", "inconclusive")
+PURPOSES = ("routine", "issue_followup", "policy", "project_stage", "other")
+REVIEW_DECISIONS = ("approve", "reject")
+REVIEW_REASONS = ("device_location_wrong", "no_signal", "met_at_other_address", "site_outdated",
+                  "verified_by_photo", "not_visited", "duplicate", "wrong_firm", "other")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ('" + "','".join(values) + "')"
+
+
+class Visit(Audited, Base):
+    """One visit as filed, with everything the server concluded about it.
+
+    The raw position is kept exactly as sent (``raw_position``) next to the WGS-84 point the
+    verification used; ``site_version`` and ``rule_version`` say which geometry and which rules
+    judged it, so the verdict stays explainable after a site moves or the rules change.
+    ``client_id`` (made on the phone) with ``user_id`` is unique in the database: a retried or
+    raced upload can never store a visit twice. ``content_hash`` tells a replay (same content)
+    from a conflict (same ``client_id``, different content).
+
+    ``status``: ``accepted`` (verified, no flags), ``needs_review``, then ``approved`` or
+    ``rejected`` by a reviewer. Countable (DESIGN §5) = ``accepted`` or ``approved``.
+    """
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_id", name="uq_visits_user_id_client_id"),
+        CheckConstraint("(firm_id IS NULL) <> (project_id IS NULL)", "one_target"),
+        CheckConstraint(_in("status", VISIT_STATUSES), "status"),
+        CheckConstraint(_in("verdict", VERDICTS), "verdict"),
+        Index("ix_visits_user_id_captured_at", "user_id", "captured_at"),
+        Index("ix_visits_firm_id_captured_at", "firm_id", "captured_at"),
+        Index("ix_visits_project_id_captured_at", "project_id", "captured_at"),
+        Index("ix_visits_org_unit_id_captured_at", "org_unit_id", "captured_at"),
+        Index("ix_visits_status_captured_at", "status", "captured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_version: Mapped[int] = mapped_column(Integer)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    captured_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fix_time: Mapped[datetime | None]
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_position: Mapped[dict] = mapped_column(JSON)
+    crs: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))
+    point = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    mock: Mapped[bool | None] = mapped_column(Boolean)
+    distance_m: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float)
+    normalised_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    measured_to: Mapped[str] = mapped_column(String(8))
+    verdict: Mapped[str] = mapped_column(String(16))
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    rule_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32), default="routine")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    reviews: Mapped[list["VisitReview"]] = relationship(
+        order_by="VisitReview.id", lazy="selectin", back_populates="visit")
+    raised_issues: Mapped[list["Issue"]] = relationship(
+        order_by="Issue.id", lazy="selectin", back_populates="visit")
+
+    @property
+    def countable(self) -> bool:
+        """Counts towards the visit rate: accepted as filed, or approved on review."""
+        return self.status in ("accepted", "approved")
+
+
+class VisitReview(Audited, Base):
+    """A reviewer's decision on a visit. A later decision supersedes, never overwrites, one."""
+
+    __tablename__ = "visit_reviews"
+    __table_args__ = (
+        CheckConstraint(_in("decision", REVIEW_DECISIONS), "decision"),
+        CheckConstraint(_in("reason_code", REVIEW_REASONS), "reason_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(8))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("visit_reviews.id"))
+
+    visit: Mapped[Visit] = relationship(back_populates="reviews")
+
+    def audit_org_unit_id(self) -> int | None:
+        """A review's trail belongs to its visit's unit."""
+        return self.visit.org_unit_id if self.visit is not None else None
+
+
+class Issue(Audited, Base):
+    """A firm's issue (诉求). The visits work stores those raised during a visit; the issue
+    lifecycle (states, departments, deadlines, timeline) extends this table later.
+    """
+
+    __tablename__ = "issues"
+    __table_args__ = (Index("ix_issues_firm_id_created_at", "firm_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="submitted")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    visit: Mapped[Visit | None] = relationship(back_populates="raised_issues")
