@@ -8,6 +8,7 @@ from models.org import ORG_UNIT_KINDS, Department, OrgUnit, ServiceTeam
 from models.project import PROJECT_STAGES, Project, ProjectStageChange, project_departments
 from models.user import ROLES, AuthSession, User
 from models.visit import (
+    COUNTABLE_STATUSES,
     PURPOSES,
     REVIEW_DECISIONS,
     REVIEW_REASONS,
@@ -19,6 +20,7 @@ from models.visit import (
 
 __all__ = [
     "CADENCES",
+    "COUNTABLE_STATUSES",
     "FIRM_STATUSES",
     "FIRM_TAGS",
     "ORG_UNIT_KINDS",

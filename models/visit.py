@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Audited, Base, utcnow
 
 VISIT_STATUSES = ("accepted", "needs_review", "approved", "rejected")
+COUNTABLE_STATUSES = ("accepted", "approved")
 VERDICTS = ("verified", "out_of_range", "inconclusive")
 PURPOSES = ("routine", "issue_followup", "policy", "project_stage", "other")
 REVIEW_DECISIONS = ("approve", "reject")
@@ -99,7 +100,7 @@ class Visit(Audited, Base):
     @property
     def countable(self) -> bool:
         """Counts towards the visit rate: accepted as filed, or approved on review."""
-        return self.status in ("accepted", "approved")
+        return self.status in COUNTABLE_STATUSES
 
 
 class VisitReview(Audited, Base):

@@ -476,3 +476,32 @@ def test_reading_visits_in_scope_with_filters(client, scene, as_):
     geo = client.get(f"{VISITS}.geojson", headers=as_("a_manager"))
     assert geo.mimetype == "application/geo+json"
     assert {f["properties"]["verdict"] for f in geo.get_json()["features"]} == {"verified"}
+
+
+def test_the_phone_list_shows_the_last_countable_visit_and_what_is_due(client, scene, as_):
+    def row(firm):
+        items = client.get("/api/v1/me/assignments", headers=as_("commissioner")).get_json()
+        return next(i for i in items["items"] if i["target_id"] == firm.id)
+
+    assert row(scene.firm)["due_this_period"] is True
+    far = client.post(VISITS, json=body(scene.firm, offset(*GATE, 0, 4000),
+                                        captured=now() - timedelta(hours=4)),
+                      headers=as_("commissioner")).get_json()
+    assert row(scene.firm)["last_visit_at"] is None  # pending review does not count
+    sent = body(scene.firm)
+    visit = client.post(VISITS, json=sent, headers=as_("commissioner")).get_json()
+    got = row(scene.firm)
+    assert got["due_this_period"] is False
+    assert datetime.fromisoformat(got["last_visit_at"]) == datetime.fromisoformat(
+        sent["captured_at"])
+    assert row(scene.park_firm)["due_this_period"] is True
+    client.post(f"{VISITS}/{visit['id']}/review", json={"decision": "reject",
+                                                        "reason_code": "not_visited"},
+                headers=as_("a_manager"))
+    assert row(scene.firm)["due_this_period"] is True
+    client.post(f"{VISITS}/{far['id']}/review", json={"decision": "approve",
+                                                      "reason_code": "no_signal"},
+                headers=as_("a_manager"))
+    assert row(scene.firm)["due_this_period"] is (
+        scope.today().day == 1 and (now() - timedelta(hours=4)).astimezone(
+            scope.LOCAL_TZ).day != 1)

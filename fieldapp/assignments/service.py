@@ -15,13 +15,13 @@ Rules (the API docs repeat them):
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldapp import scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from models import Assignment, Firm, OrgUnit, Project, User
+from models import COUNTABLE_STATUSES, Assignment, Firm, OrgUnit, Project, User, Visit
 
 ROLE_FOR_TARGET = {"firm": "commissioner", "project": "butler"}
 
@@ -207,14 +207,17 @@ def assignment_query(principal: Principal, filters: dict):
 
 
 def last_countable_visits(assignment_ids) -> dict:
-    """``{assignment_id: datetime}``: the time of each assignment's last countable visit.
+    """``{assignment_id: datetime}``: the capture time of each assignment's last countable visit.
 
-    Countable = verdict ``verified`` and accepted, or approved on review (DESIGN §5); a visit
-    counts for an assignment when it was filed by the assignment's user, against its firm or
-    project, within ``starts_on``..``ends_on``. Assignments without one are absent.
-
-    Visits do not exist yet: this returns ``{}`` until the visits work replaces its body with
-    one grouped query (``max(visited_at)`` per assignment). ``GET /me/assignments`` and the
-    visit-rate reports read the last visit only through this function.
+    Countable = accepted as filed (verified, no flags) or approved on review (DESIGN §5). A
+    visit belongs to the assignment that covered its capture day when it was filed (its
+    ``assignment_id``). Assignments without one are absent.
     """
-    return {}
+    ids = list(assignment_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Visit.assignment_id, func.max(Visit.captured_at))
+        .where(Visit.assignment_id.in_(ids), Visit.status.in_(COUNTABLE_STATUSES))
+        .group_by(Visit.assignment_id))
+    return dict(rows.all())
