@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from fieldapp.auth.passwords import DEMO_ACCOUNTS, hash_password
 from fieldapp.demo_registry import load_registry
+from fieldapp.demo_visits import load_visits
 from fieldapp.extensions import db
 from models import Department, OrgUnit, ServiceTeam, User
 
@@ -86,4 +87,5 @@ def load_demo(seed: int = 20261122) -> bool:
     db.session.flush()
     load_registry(rng, units)
     db.session.commit()
+    load_visits(rng)
     return True

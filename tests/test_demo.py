@@ -93,3 +93,15 @@ def test_demo_commissioner_and_firm_user_share_the_first_firm(app):
                               .where(Assignment.user_id == commissioner.id)).all()
     assert len(mine) == 15
     assert firm_user.firm_id in mine
+
+
+def test_demo_has_visits_both_accepted_and_waiting_for_review(app):
+    from models import Issue, Visit
+
+    load_demo(seed=7)
+    visits = db.session.scalars(select(Visit)).all()
+    statuses = {v.status for v in visits}
+    assert len(visits) == 12 and {"accepted", "needs_review"} <= statuses
+    assert {v.verdict for v in visits} >= {"verified", "out_of_range", "inconclusive"}
+    assert any(v.crs == "gcj02" and v.verdict == "verified" for v in visits)
+    assert db.session.scalar(select(func.count()).select_from(Issue)) == 1
