@@ -25,8 +25,9 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, select, union_all
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, selectinload
 
 from fieldapp import scope
 from fieldapp.assignments.periods import local_date
@@ -34,6 +35,7 @@ from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from geo import (
+    DEFAULT_INTEGRITY_POLICY,
     Fix,
     GeoError,
     Target,
@@ -47,7 +49,6 @@ from geo import (
 from models import Assignment, Firm, Issue, OrgUnit, Project, Site, Visit, VisitReview, utcnow
 from models.spatial import bbox_filter
 
-NEIGHBOUR_WINDOW = timedelta(days=1)
 REPEAT_BOX_DEG = 1e-6
 
 
@@ -69,8 +70,10 @@ def content_hash(data: dict) -> str:
 
 
 def _existing(user_id: int, client_id: str) -> Visit | None:
-    return db.session.scalar(select(Visit).where(Visit.user_id == user_id,
-                                                 Visit.client_id == client_id))
+    # The id first (the common answer is "none"), the whole visit only for a replay.
+    found = db.session.scalar(select(Visit.id).where(Visit.user_id == user_id,
+                                                     Visit.client_id == client_id))
+    return None if found is None else db.session.get(Visit, found)
 
 
 def _replay(visit: Visit, digest: str) -> tuple[Visit, bool]:
@@ -90,10 +93,11 @@ def _check_times(captured_at: datetime, received_at: datetime) -> None:
                                       "days cannot be filed.")
 
 
-def _assignment(user_id: int, kind: str, target_id: int, days: list[date]) -> Assignment | None:
+def _assignment(user_id: int, kind: str, target_id: int, days: list[date]) -> int | None:
+    """The id of the user's assignment of the target covering the first of ``days`` it can."""
     column = Assignment.firm_id if kind == "firm" else Assignment.project_id
     for day in days:
-        found = db.session.scalar(select(Assignment).where(
+        found = db.session.scalar(select(Assignment.id).where(
             scope.assignments_on(user_id, day), column == target_id)
             .order_by(Assignment.starts_on.desc()).limit(1))
         if found is not None:
@@ -112,7 +116,8 @@ def _target(principal: Principal, data: dict, captured_at: datetime):
             raise Problem(403, f"This {kind} is not assigned to you on the capture day or "
                           "today; only its assigned visitor files visits.", slug="forbidden")
         raise scope.not_found(model, target_id)
-    target = db.session.get(model, target_id)
+    target = db.session.get(model, target_id, options=[lazyload("*"), selectinload(
+        model.sites)])
     if kind == "firm" and target.status == "closed" and target.closed_at <= captured_at:
         raise _invalid("firm_id", "This firm was closed before the capture time.")
     return kind, target, assignment
@@ -157,19 +162,26 @@ def _target_key(visit_or_kind, target_id=None) -> str:
 
 
 def _neighbours(user_id: int, captured_at: datetime, lat: float, lon: float) -> list[VisitPoint]:
-    """The person's visits near this one in time, and any on exactly this spot ever."""
+    """The person's visits the integrity signals compare with: those within the same-spot
+    window of this one, the one just before and just after it in capture time (for travel
+    speed), and any on exactly this spot ever (repeated fix)."""
     lat_col, lon_col = func.ST_Y(Visit.point), func.ST_X(Visit.point)
     columns = (Visit.id, Visit.firm_id, Visit.project_id, lat_col, lon_col, Visit.accuracy_m,
                Visit.fix_time, Visit.captured_at, Visit.received_at)
-    near_in_time = select(*columns).where(
-        Visit.user_id == user_id, Visit.captured_at >= captured_at - NEIGHBOUR_WINDOW,
-        Visit.captured_at <= captured_at + NEIGHBOUR_WINDOW)
-    same_spot = select(*columns).where(
-        Visit.user_id == user_id,
-        bbox_filter(Visit.point, lon - REPEAT_BOX_DEG, lat - REPEAT_BOX_DEG,
-                    lon + REPEAT_BOX_DEG, lat + REPEAT_BOX_DEG))
-    rows = {r.id: r for r in db.session.execute(near_in_time.limit(500))}
-    rows.update({r.id: r for r in db.session.execute(same_spot.limit(50))})
+    mine = select(*columns).where(Visit.user_id == user_id)
+    window = DEFAULT_INTEGRITY_POLICY.same_spot_window
+    queries = [
+        mine.where(Visit.captured_at >= captured_at - window,
+                   Visit.captured_at <= captured_at + window).limit(200),
+        mine.where(Visit.captured_at < captured_at - window)
+        .order_by(Visit.captured_at.desc()).limit(1),
+        mine.where(Visit.captured_at > captured_at + window)
+        .order_by(Visit.captured_at).limit(1),
+        mine.where(bbox_filter(Visit.point, lon - REPEAT_BOX_DEG, lat - REPEAT_BOX_DEG,
+                               lon + REPEAT_BOX_DEG, lat + REPEAT_BOX_DEG)).limit(20),
+    ]
+    rows = {r.id: r for r in db.session.execute(union_all(
+        *(select(q.subquery()) for q in queries)))}  # one round trip
     return [VisitPoint(visit_id=r.id, firm_id=f"f{r.firm_id}" if r.firm_id else f"p{r.project_id}",
                        lat=r[3], lon=r[4], accuracy_m=r.accuracy_m, fix_time=r.fix_time,
                        captured_at=r.captured_at, received_at=r.received_at)
@@ -186,7 +198,7 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
     received_at = utcnow()
     captured_at = data["captured_at"]
     _check_times(captured_at, received_at)
-    kind, target, assignment = _target(principal, data, captured_at)
+    kind, target, assignment_id = _target(principal, data, captured_at)
     firm_id = target.id if kind == "firm" else target.owner_firm_id
     if data["issues"] and firm_id is None:
         raise _invalid("issues", "This project has no owner firm to raise issues for.")
@@ -211,7 +223,7 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
         client_id=data["client_id"], content_hash=digest, user_id=principal.user_id,
         firm_id=target.id if kind == "firm" else None,
         project_id=target.id if kind == "project" else None,
-        site_id=site.id, site_version=site.version, assignment_id=assignment.id,
+        site_id=site.id, site_version=site.version, assignment_id=assignment_id,
         org_unit_id=target.org_unit_id, captured_at=captured_at, received_at=received_at,
         fix_time=fix.fix_time, offline=is_offline,
         raw_position={k: (v.isoformat() if isinstance(v, datetime) else v)
@@ -230,8 +242,9 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
                 firm_id=firm_id, org_unit_id=target.org_unit_id, category=raised["category"],
                 title=raised["title"], description=raised.get("description"),
                 created_by_id=principal.user_id))
+    visit.reviews = []  # a new visit has none: no query to find out when it is serialised
     try:
-        db.session.commit()
+        commit_keeping_state()
     except IntegrityError:
         # A concurrent request with the same client_id won the race: answer as its replay.
         db.session.rollback()
@@ -240,6 +253,20 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
             raise
         return _replay(found, digest)
     return visit, True
+
+
+def commit_keeping_state() -> None:
+    """Commit without expiring what this request already holds.
+
+    The answer to a filing is the visit just written; expiring it on commit would cost a
+    re-read of the row and its collections (three queries) only to serialise what is in hand.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def visit_query(principal: Principal, filters: dict):

@@ -1,0 +1,36 @@
+"""The ceiling for any design on this machine: a minimal Flask endpoint doing one PostGIS INSERT
+per request through a connection pool (``gunicorn -w 2 bench.one_insert:app``).
+
+``ONE_INSERT_DATABASE_URL`` names the database; the table ``bench_one_insert`` is created if
+missing. ``POST /insert`` stores a row with a point and returns its id; ``GET /healthz`` answers
+for the start-up probe.
+"""
+
+import os
+import random
+
+from flask import Flask, jsonify
+from sqlalchemy import create_engine, text
+
+app = Flask(__name__)
+engine = create_engine(os.environ["ONE_INSERT_DATABASE_URL"], pool_size=5, pool_pre_ping=False)
+with engine.begin() as conn:
+    conn.execute(text("CREATE TABLE IF NOT EXISTS bench_one_insert (id bigserial PRIMARY KEY, "
+                      "at timestamptz DEFAULT now(), point geometry(Point, 4326))"))
+
+
+@app.post("/insert")
+def insert():
+    """One INSERT … RETURNING in its own transaction."""
+    with engine.begin() as conn:
+        new_id = conn.execute(text(
+            "INSERT INTO bench_one_insert (point) VALUES "
+            "(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"),
+            {"lon": 108.7 + random.random() / 10, "lat": 34.3 + random.random() / 10}).scalar()
+    return jsonify(id=new_id), 201
+
+
+@app.get("/healthz")
+def healthz():
+    """Up."""
+    return "ok"
