@@ -505,3 +505,59 @@ def test_the_phone_list_shows_the_last_countable_visit_and_what_is_due(client, s
     assert row(scene.firm)["due_this_period"] is (
         scope.today().day == 1 and (now() - timedelta(hours=4)).astimezone(
             scope.LOCAL_TZ).day != 1)
+
+
+def flags_of(client, as_, sent, user="commissioner"):
+    resp = client.post(VISITS, json=sent, headers=as_(user))
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["verification"]["flags"]
+
+
+def test_implausible_accuracy_true_and_false(client, scene, as_):
+    assert "accuracy_implausible" in flags_of(client, as_, body(scene.firm, accuracy=0))
+    assert "accuracy_implausible" not in flags_of(client, as_, body(scene.firm, accuracy=5))
+
+
+def test_a_coarse_fix_and_a_manual_position_cannot_verify(client, scene, as_):
+    sent = body(scene.firm, accuracy=900)
+    resp = client.post(VISITS, json=sent, headers=as_("commissioner")).get_json()
+    assert resp["verification"]["verdict"] == "inconclusive"
+    assert "accuracy_too_coarse" in resp["verification"]["flags"]
+    manual = client.post(VISITS, json=body(scene.firm, source="manual"),
+                         headers=as_("commissioner")).get_json()["verification"]
+    assert manual["verdict"] == "inconclusive" and "manual_position" in manual["flags"]
+    assert flags_of(client, as_, body(scene.firm, accuracy=8)) == []
+
+
+def test_clock_skew_applies_to_online_filings_only(client, scene, as_):
+    late = now() - timedelta(hours=2)
+    assert "clock_skew" in flags_of(client, as_, body(scene.firm, captured=late))
+    assert "clock_skew" not in flags_of(client, as_, body(scene.firm, captured=late,
+                                                          offline=True))
+    assert "clock_skew" not in flags_of(client, as_, body(scene.firm,
+                                                          captured=now() - timedelta(1 / 1440)))
+
+
+def test_a_stale_fix_true_and_false(client, scene, as_):
+    stale = body(scene.firm)
+    stale["position"]["fix_time"] = (now() - timedelta(minutes=30)).isoformat()
+    assert "stale_fix" in flags_of(client, as_, stale)
+    fresh = body(scene.firm)
+    fresh["position"]["fix_time"] = (now() - timedelta(seconds=20)).isoformat()
+    assert "stale_fix" not in flags_of(client, as_, fresh)
+
+
+def test_visits_to_different_firms_from_one_spot_are_flagged(client, scene, as_):
+    desk = offset(*PARK, 90, 100)  # inside the park firm's boundary
+    db.session.add(Site(firm_id=scene.firm.id, name="园区办公", radius_m=150.0, version=1,
+                        point=from_shape(Point(desk[1], desk[0]), srid=4326)))
+    db.session.commit()
+    start = now() - timedelta(hours=2)
+    assert flags_of(client, as_, body(scene.park_firm, desk, captured=start,
+                                      offline=True)) == []
+    same_firm = flags_of(client, as_, body(scene.park_firm, offset(*desk, 0, 2),
+                                           captured=start + timedelta(minutes=30), offline=True))
+    assert "same_spot_other_firms" not in same_firm
+    other_firm = flags_of(client, as_, body(scene.firm, offset(*desk, 0, 3),
+                                            captured=start + timedelta(minutes=40), offline=True))
+    assert "same_spot_other_firms" in other_firm
