@@ -77,6 +77,7 @@ def _init_http(app: Flask) -> None:
     from fieldapp.issues.routes import blp as issues_blp
     from fieldapp.orgunits.routes import blp as org_blp
     from fieldapp.projects.routes import blp as projects_blp
+    from fieldapp.stats.routes import blp as stats_blp
     from fieldapp.users.routes import blp as users_blp
     from fieldapp.visits.routes import blp as visits_blp
 
@@ -87,7 +88,7 @@ def _init_http(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,
-                assignments_blp, visits_blp, issues_blp):
+                assignments_blp, visits_blp, issues_blp, stats_blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     register_error_handlers(app)

@@ -1,0 +1,1 @@
+"""Reports for managers: visit rate (走访率), overdue lists, exports."""

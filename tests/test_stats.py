@@ -1,0 +1,296 @@
+"""Visit rate and overdue: every definition edge, on both databases, through the API."""
+
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+
+from fieldapp.demo_registry import make_uscc
+from fieldapp.extensions import db
+from models import Assignment, Firm, Project, ProjectStageChange, Site, Visit
+
+RATE = "/api/v1/stats/visit-rate"
+OVERDUE = "/api/v1/stats/overdue"
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    """A moment on a local (Asia/Shanghai) day."""
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=CST)
+
+
+class Scene:
+    def __init__(self, world):
+        w = self.world = world
+        self.rng = random.Random(9)
+        self.users = {n: w.user(n, r, u) for n, r, u in (
+            ("admin", ["admin"], w.city), ("a_manager", ["manager"], w.county_a),
+            ("b_manager", ["manager"], w.county_b), ("c1", ["commissioner"], w.county_a),
+            ("c2", ["commissioner"], w.county_a), ("cb", ["commissioner"], w.county_b),
+            ("butler", ["butler"], w.county_a))}
+        self.n = 0
+
+    def firm(self, unit=None, tags=()):
+        unit = unit or self.world.county_a
+        self.n += 1
+        firm = Firm(uscc=make_uscc(self.rng, "610402"), name=f"企业{self.n}",
+                    org_unit_id=unit.id)
+        firm.tags = list(tags)
+        db.session.add(firm)
+        db.session.flush()
+        db.session.add(Site(firm_id=firm.id, name="厂区", radius_m=150.0, version=1,
+                            point=from_shape(Point(108.71, 34.33), srid=4326)))
+        db.session.commit()
+        return firm
+
+    def assign(self, user, target, cadence="monthly", starts="2026-01-01", ends=None):
+        kind = "firm_id" if isinstance(target, Firm) else "project_id"
+        a = Assignment(user_id=self.users[user].id, org_unit_id=target.org_unit_id,
+                       cadence=cadence, starts_on=date.fromisoformat(starts),
+                       ends_on=date.fromisoformat(ends) if ends else None, **{kind: target.id})
+        db.session.add(a)
+        db.session.commit()
+        return a
+
+    def visit(self, user, target, when, status="accepted", flags=()):
+        site = target.sites[0]
+        kind = "firm_id" if isinstance(target, Firm) else "project_id"
+        self.n += 1
+        v = Visit(client_id=f"bench-{self.n:06d}", content_hash="x" * 64,
+                  user_id=self.users[user].id, site_id=site.id, site_version=1,
+                  org_unit_id=target.org_unit_id, captured_at=when,
+                  received_at=when + timedelta(minutes=1), raw_position={}, crs="wgs84",
+                  source="gps", point=from_shape(Point(108.71, 34.33), srid=4326),
+                  distance_m=5.0, radius_m=150.0, measured_to="point",
+                  verdict="verified" if status != "needs_review" else "out_of_range",
+                  flags=list(flags), rule_version="t", status=status, **{kind: target.id})
+        db.session.add(v)
+        db.session.commit()
+        return v
+
+
+@pytest.fixture
+def scene(world):
+    return Scene(world)
+
+
+@pytest.fixture
+def as_(login):
+    cache = {}
+
+    def _headers(username):
+        if username not in cache:
+            cache[username] = login(username)
+        return cache[username]
+
+    return _headers
+
+
+@pytest.fixture
+def report(client, as_):
+    def _report(period, user="admin", **query):
+        resp = client.get(RATE, query_string={"period": period, **query}, headers=as_(user))
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+    return _report
+
+
+def totals(body):
+    t = body["total"]
+    return t["due"], t["met"], t["pending"]
+
+
+@pytest.mark.parametrize("period,start,end", [
+    ("2026-10", "2026-10-01", "2026-10-31"), ("2026-W47", "2026-11-16", "2026-11-22"),
+    ("2026-Q4", "2026-10-01", "2026-12-31"), ("2026-02-03..2026-02-10", "2026-02-03",
+                                              "2026-02-10"),
+    ("2027-W01", "2027-01-04", "2027-01-10"),
+])
+def test_periods(report, scene, period, start, end):
+    got = report(period)["period"]
+    assert (got["start"], got["end"]) == (start, end)
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-W60", "2026-Q5", "nov",
+                                    "2026-11-05..2026-11-01"])
+def test_bad_periods_are_named(client, scene, as_, period):
+    resp = client.get(RATE, query_string={"period": period}, headers=as_("admin"))
+    assert resp.status_code == 422
+    assert "period" in resp.get_json()["errors"]
+
+
+def test_a_monthly_slot_is_met_by_a_countable_visit_inside_it_only(report, scene):
+    f = scene.firm()
+    scene.assign("c1", f)
+    assert totals(report("2026-10")) == (1, 0, 0)
+    scene.visit("c1", f, at("2026-09-30", 23))          # the month before: no
+    scene.visit("c1", f, at("2026-11-01", 0))           # the month after: no
+    assert totals(report("2026-10")) == (1, 0, 0)
+    pending = scene.visit("c1", f, at("2026-10-12"), status="needs_review")
+    assert totals(report("2026-10")) == (1, 0, 1)
+    pending.status = "approved"
+    db.session.commit()
+    assert totals(report("2026-10")) == (1, 1, 0)
+    assert report("2026-10")["total"]["rate"] == 1.0
+
+
+def test_a_visit_rejected_after_the_fact_unmeets_the_slot(report, scene):
+    f = scene.firm()
+    scene.assign("c1", f)
+    v = scene.visit("c1", f, at("2026-10-12"))
+    assert totals(report("2026-10")) == (1, 1, 0)
+    v.status = "rejected"
+    db.session.commit()
+    body = report("2026-10")
+    assert totals(body) == (1, 0, 0)
+    assert body["total"]["rejected"] == 1
+
+
+def test_weeks_count_in_the_month_where_they_end(report, scene):
+    f = scene.firm()
+    scene.assign("c1", f, cadence="weekly")
+    # October 2026: weeks ending Sun 4, 11, 18, 25; the week ending Sun 1 Nov is November's.
+    assert report("2026-10")["total"]["due"] == 4
+    assert report("2026-11")["total"]["due"] == 5
+    scene.visit("c1", f, at("2026-10-27"))  # in the week ending 1 November
+    assert report("2026-10")["total"]["met"] == 0
+    assert report("2026-11")["total"]["met"] == 1
+
+
+def test_a_quarter_holds_three_monthly_slots_and_one_quarterly(report, scene):
+    scene.assign("c1", scene.firm(), cadence="monthly")
+    scene.assign("c1", scene.firm(), cadence="quarterly")
+    assert report("2026-Q3")["total"]["due"] == 4
+    # In a monthly report the quarterly slot is due in the quarter's last month only.
+    assert [report(m)["total"]["due"] for m in ("2026-07", "2026-08", "2026-09")] == [1, 1, 2]
+
+
+def test_a_reassignment_mid_month_gives_the_month_to_the_new_holder(report, scene):
+    f = scene.firm()
+    scene.assign("c1", f, ends="2026-10-15")
+    scene.assign("c2", f, starts="2026-10-16")
+    scene.visit("c1", f, at("2026-10-03"))
+    body = report("2026-10", group_by="user")
+    rows = {r["label"]: (r["due"], r["met"]) for r in body["rows"]}
+    assert rows["C2"] == (1, 1)  # met by the earlier holder's visit inside the slot
+    assert rows.get("C1", (0, 0))[0] == 0
+    assert totals(body) == (1, 1, 0)
+
+
+def test_an_assignment_ending_mid_month_without_successor_owes_nothing(report, scene):
+    scene.assign("c1", scene.firm(), ends="2026-10-20")
+    assert report("2026-10")["total"]["due"] == 0
+    assert report("2026-09")["total"]["due"] == 1
+
+
+def test_a_firm_closed_mid_month_owes_nothing_that_month(report, scene):
+    closed = scene.firm()
+    scene.assign("c1", closed)
+    closed.status, closed.closed_at = "closed", at("2026-10-20")
+    db.session.commit()
+    assert report("2026-10")["total"]["due"] == 0
+    assert report("2026-09")["total"]["due"] == 1
+
+
+def test_per_stage_slots_are_due_in_the_period_the_stage_was_entered(report, scene):
+    project = Project(name="产业园", org_unit_id=scene.world.county_a.id, stage="construction",
+                      stage_entered_at=at("2026-10-10"))
+    db.session.add(project)
+    db.session.flush()
+    db.session.add(Site(project_id=project.id, name="工地", radius_m=300.0, version=1,
+                        point=from_shape(Point(108.71, 34.33), srid=4326)))
+    db.session.add_all([
+        ProjectStageChange(project_id=project.id, from_stage=None, to_stage="signed",
+                           moved_at=at("2026-08-01")),
+        ProjectStageChange(project_id=project.id, from_stage="signed", to_stage="landed",
+                           moved_at=at("2026-10-02")),
+        ProjectStageChange(project_id=project.id, from_stage="landed",
+                           to_stage="construction", moved_at=at("2026-10-10"))])
+    db.session.commit()
+    scene.assign("butler", project, cadence="per_stage")
+    assert totals(report("2026-10")) == (2, 0, 0)
+    assert totals(report("2026-08")) == (1, 0, 0)
+    scene.visit("butler", project, at("2026-10-05"))   # inside "landed" (2 to 10 Oct)
+    assert totals(report("2026-10")) == (2, 1, 0)
+    scene.visit("butler", project, at("2026-11-05"))   # inside "construction", still open
+    assert totals(report("2026-10")) == (2, 2, 0)
+
+
+def test_groups_scope_and_measures(report, scene):
+    a1 = scene.firm(tags=["key", "above_scale"])
+    a2 = scene.firm(unit=scene.world.park_a)
+    b1 = scene.firm(unit=scene.world.county_b, tags=["key"])
+    scene.assign("c1", a1)
+    scene.assign("c1", a2)
+    scene.assign("cb", b1)
+    scene.visit("c1", a1, at("2026-10-05"), flags=["mock_location"], status="needs_review")
+    scene.visit("c1", a2, at("2026-10-06"))
+    scene.visit("cb", b1, at("2026-10-07"))
+    body = report("2026-10")
+    by_unit = {r["label"]: (r["due"], r["met"]) for r in body["rows"]}
+    assert by_unit == {"county A": (2, 1), "county B": (1, 1)}
+    t = body["total"]
+    assert (t["due"], t["met"], t["pending"], t["visits"], t["countable"],
+            t["pending_review"], t["firms_visited"]) == (3, 2, 1, 3, 2, 1, 2)
+    assert t["flagged_share"] == pytest.approx(1 / 3, abs=1e-4)
+    assert t["rate"] == pytest.approx(2 / 3, abs=1e-4)
+    inside_a = report("2026-10", org_unit_id=scene.world.county_a.id)
+    assert {r["label"] for r in inside_a["rows"]} == {"county A", "park A"}
+    tags = {r["label"]: r["due"] for r in report("2026-10", group_by="firm_tag")["rows"]}
+    assert tags == {"key": 2, "above_scale": 1, "untagged": 1}
+    # Managers see their subtree, commissioners their own assignments.
+    assert totals(report("2026-10", user="b_manager"))[0] == 1
+    assert totals(report("2026-10", user="c1"))[:2] == (2, 1)
+    assert totals(report("2026-10", user="cb"))[:2] == (1, 1)
+
+
+def test_who_may_ask(client, scene, as_, world):
+    world.user("firm_user", ["firm"], world.county_a)
+    resp = client.get(RATE, query_string={"period": "2026-10"}, headers=as_("firm_user"))
+    assert resp.status_code == 403
+    resp = client.get(RATE, query_string={"period": "2026-10",
+                                          "org_unit_id": world.county_b.id},
+                      headers=as_("a_manager"))
+    assert resp.status_code == 422 and "org_unit_id" in resp.get_json()["errors"]
+    assert client.get(RATE, query_string={"period": "2026-10"}).status_code == 401
+
+
+def test_csv_export_has_bilingual_headers_and_a_totals_row(client, scene, as_):
+    f = scene.firm()
+    scene.assign("c1", f)
+    scene.visit("c1", f, at("2026-10-05"))
+    resp = client.get(RATE, query_string={"period": "2026-10", "format": "csv"},
+                      headers=as_("admin"))
+    assert resp.mimetype == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    text = resp.get_data(as_text=True)
+    assert text.startswith("\ufeff分组 Group,应走访 Due,已走访 Met")
+    lines = text.strip().splitlines()
+    assert lines[-1].startswith("合计 total,1,1,0,0,1.0")
+
+
+def test_overdue_lists_who_has_not_been_visited_longest_first(client, scene, as_):
+    never = scene.firm()
+    long_ago = scene.firm()
+    fresh = scene.firm()
+    scene.assign("c1", never)
+    scene.assign("c1", long_ago)
+    scene.assign("c2", fresh)
+    scene.visit("c1", long_ago, at("2026-08-15"))
+    scene.visit("c2", fresh, at("2026-10-20"))
+    resp = client.get(OVERDUE, query_string={"as_of": "2026-10-25"}, headers=as_("a_manager"))
+    items = resp.get_json()["items"]
+    assert [i["target_id"] for i in items] == [never.id, long_ago.id]
+    assert items[0]["days_since_last_visit"] is None
+    assert items[1]["days_since_last_visit"] == (date(2026, 10, 25) - date(2026, 8, 15)).days
+    assert (items[1]["slot_start"], items[1]["slot_end"]) == ("2026-10-01", "2026-10-31")
+    mine = client.get(OVERDUE, query_string={"as_of": "2026-10-25"}, headers=as_("c2"))
+    assert mine.get_json()["items"] == []
+    assert client.get(OVERDUE, query_string={"as_of": "2026-10-25"},
+                      headers=as_("b_manager")).get_json()["items"] == []
+    csv_resp = client.get(OVERDUE, query_string={"as_of": "2026-10-25", "format": "csv"},
+                          headers=as_("a_manager"))
+    assert csv_resp.get_data(as_text=True).count("\n") == 3
