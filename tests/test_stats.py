@@ -294,3 +294,55 @@ def test_overdue_lists_who_has_not_been_visited_longest_first(client, scene, as_
     csv_resp = client.get(OVERDUE, query_string={"as_of": "2026-10-25", "format": "csv"},
                           headers=as_("a_manager"))
     assert csv_resp.get_data(as_text=True).count("\n") == 3
+
+
+def test_trend_gives_the_totals_for_each_month(client, scene, as_):
+    f = scene.firm()
+    scene.assign("c1", f, starts="2026-08-10")
+    scene.visit("c1", f, at("2026-09-05"))
+    resp = client.get(f"{RATE}/trend", query_string={"from": "2026-07", "to": "2026-10"},
+                      headers=as_("a_manager"))
+    series = resp.get_json()["series"]
+    assert [(p["period"], p["due"], p["met"], p["rate"]) for p in series] == [
+        ("2026-07", 0, 0, None), ("2026-08", 1, 0, 0.0), ("2026-09", 1, 1, 1.0),
+        ("2026-10", 1, 0, 0.0)]
+    weeks = client.get(f"{RATE}/trend", query_string={"from": "2026-W40", "to": "2026-W41",
+                                                       "every": "week"}, headers=as_("admin"))
+    assert [p["period"] for p in weeks.get_json()["series"]] == ["2026-W40", "2026-W41"]
+    too_long = client.get(f"{RATE}/trend", query_string={"from": "2020-W01", "to": "2026-W01",
+                                                          "every": "week"}, headers=as_("admin"))
+    assert too_long.status_code == 422 and "to" in too_long.get_json()["errors"]
+
+
+def test_xlsx_has_a_sheet_per_grouping_with_numbers_as_numbers(client, scene, as_):
+    import io
+
+    from openpyxl import load_workbook
+
+    f = scene.firm(tags=["key"])
+    scene.assign("c1", f)
+    scene.visit("c1", f, at("2026-10-05"))
+    resp = client.get(RATE, query_string={"period": "2026-10", "format": "xlsx"},
+                      headers=as_("admin"))
+    assert resp.status_code == 200
+    book = load_workbook(io.BytesIO(resp.get_data()))
+    assert book.sheetnames == ["按单位 by unit", "按服务队 by team", "按人员 by person",
+                               "按企业标签 by firm tag"]
+    sheet = book["按人员 by person"]
+    assert [c.value for c in sheet[1]][:3] == ["分组 Group", "应走访 Due", "已走访 Met"]
+    assert [c.value for c in sheet[2]][:3] == ["C1", 1, 1]
+    assert sheet.cell(2, 6).value == 1.0 and isinstance(sheet.cell(2, 2).value, int)
+
+
+def test_the_coverage_map(client, scene, as_):
+    visited, missed = scene.firm(), scene.firm()
+    scene.assign("c1", visited)
+    scene.assign("c1", missed)
+    scene.visit("c1", visited, at("2026-10-05"))
+    resp = client.get("/api/v1/stats/coverage.geojson", query_string={"period": "2026-10"},
+                      headers=as_("a_manager"))
+    assert resp.mimetype == "application/geo+json"
+    props = {f["id"]: f["properties"] for f in resp.get_json()["features"]}
+    assert (props[visited.id]["met"], props[missed.id]["met"]) == (1, 0)
+    assert props[visited.id]["last_visit"].startswith("2026-10-05")
+    assert resp.get_json()["features"][0]["geometry"]["coordinates"] == [108.71, 34.33]

@@ -1,10 +1,6 @@
 """``/stats``: visit rate (走访率) and the overdue list, as JSON or CSV for spreadsheets."""
 
-import csv
-import io
-from datetime import date, datetime
-
-from flask import Response
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, post_load, validate
@@ -12,9 +8,11 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.projects.schemas import QueryId
-from fieldapp.stats.service import GROUPS, overdue, visit_rate
+from fieldapp.stats.export import csv_response, plain, xlsx_response
+from fieldapp.stats.service import GROUPS, coverage, overdue, trend, visit_rate
 from fieldapp.stats.visit_rate import parse_period
 
+FORMATS = ("json", "csv", "xlsx")
 blp = Blueprint("stats", __name__, url_prefix="/api/v1",
                 description="Reports: visit rate and overdue visits")
 
@@ -25,6 +23,11 @@ RATE_COLUMNS = (("label", "分组 Group"), ("due", "应走访 Due"), ("met", "�
                 ("flagged_share", "异常占比 Flagged share"),
                 ("firms_visited", "走访企业数 Firms visited"),
                 ("on_time_share", "及时上传占比 On-time share"))
+GROUP_TITLES = {"org_unit": "按单位 by unit", "team": "按服务队 by team",
+                "user": "按人员 by person", "firm_tag": "按企业标签 by firm tag"}
+TREND_COLUMNS = (("period", "周期 Period"), ("start", "开始 Start"), ("end", "结束 End"),
+                 ("due", "应走访 Due"), ("met", "已走访 Met"), ("pending", "待审核 Pending"),
+                 ("rate", "走访率 Rate"))
 OVERDUE_COLUMNS = (("user_name", "专员 Person"), ("target_name", "企业/项目 Firm or project"),
                    ("target_kind", "类型 Kind"), ("cadence", "频次 Cadence"),
                    ("slot_start", "周期开始 Slot start"), ("slot_end", "周期结束 Slot end"),
@@ -49,7 +52,7 @@ class RateQuery(Schema):
         "description": "2026-11, 2026-W47, 2026-Q4 or 2026-11-01..2026-11-15 (Asia/Shanghai)"})
     group_by = fields.String(load_default="org_unit", validate=validate.OneOf(GROUPS))
     org_unit_id = QueryId(metadata={"description": "report root (default: the caller's unit)"})
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
 class OverdueQuery(Schema):
@@ -57,35 +60,12 @@ class OverdueQuery(Schema):
 
     as_of = fields.Date(metadata={"description": "default: today (Asia/Shanghai)"})
     org_unit_id = QueryId()
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
     @post_load
     def _today(self, data, **_kwargs):
         data.setdefault("as_of", scope.today())
         return data
-
-
-def _plain(value):
-    """Dates and times as ISO 8601 (Flask would write HTTP dates)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
-def _csv(rows, columns, filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([title for _, title in columns])
-    for row in rows:
-        row = _plain(row)
-        writer.writerow(["" if row.get(k) is None else row.get(k) for k, _ in columns])
-    # A BOM so Excel reads the UTF-8 (Chinese headers) correctly.
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @blp.route("/stats/visit-rate")
@@ -108,12 +88,72 @@ class VisitRate(MethodView):
         Managers see their subtree, commissioners and butlers their own assignments.
         ``format=csv`` gives a spreadsheet with Chinese and English headers and a totals row.
         """
-        report = visit_rate(current_principal(), args["period"], args["group_by"],
-                            args.get("org_unit_id"))
+        principal, period = current_principal(), args["period"]
+        report = visit_rate(principal, period, args["group_by"], args.get("org_unit_id"))
+        name = f"visit-rate-{period.label}"
         if args["format"] == "csv":
-            return _csv([*report["rows"], report["total"]], RATE_COLUMNS,
-                        f"visit-rate-{report['period']['label']}-{args['group_by']}.csv")
-        return _plain(report)
+            return csv_response([*report["rows"], report["total"]], RATE_COLUMNS,
+                                f"{name}-{args['group_by']}.csv")
+        if args["format"] == "xlsx":
+            sheets = []
+            for group in GROUPS:  # one sheet per grouping, each with its totals row
+                r = report if group == args["group_by"] else visit_rate(
+                    principal, period, group, args.get("org_unit_id"))
+                sheets.append((GROUP_TITLES[group], RATE_COLUMNS, [*r["rows"], r["total"]]))
+            return xlsx_response(sheets, f"{name}.xlsx")
+        return plain(report)
+
+
+class TrendQuery(Schema):
+    """``GET /stats/visit-rate/trend``."""
+
+    start = PeriodField(required=True, data_key="from", metadata={
+        "description": "first period, e.g. 2026-01 (its kind sets the step unless every= is "
+                       "given)"})
+    end = PeriodField(required=True, data_key="to", metadata={"description": "last period"})
+    every = fields.String(load_default="month",
+                          validate=validate.OneOf(("week", "month", "quarter")))
+    org_unit_id = QueryId()
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+
+
+@blp.route("/stats/visit-rate/trend")
+class VisitRateTrend(MethodView):
+    """The visit rate over time."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(TrendQuery, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """The totals of the visit-rate report for every week, month or quarter from ``from``
+        to ``to`` (at most 60 points), for charts; same scope and definitions."""
+        series = trend(current_principal(), args["start"].start, args["end"].end, args["every"],
+                       args.get("org_unit_id"))
+        if args["format"] == "csv":
+            return csv_response(series, TREND_COLUMNS, "visit-rate-trend.csv")
+        if args["format"] == "xlsx":
+            return xlsx_response([("趋势 trend", TREND_COLUMNS, series)],
+                                 "visit-rate-trend.xlsx")
+        return plain({"every": args["every"], "series": series})
+
+
+@blp.route("/stats/coverage.geojson")
+class Coverage(MethodView):
+    """Coverage map."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(RateQuery, location="query")
+    @blp.response(200, content_type="application/geo+json")
+    def get(self, args):
+        """Firms with slots due in the period as GeoJSON points (first active site, WGS-84)
+        with ``due``, ``met``, ``pending`` and ``last_visit`` properties, for a map coloured by
+        coverage."""
+        body = coverage(current_principal(), args["period"], args.get("org_unit_id"))
+        resp = jsonify(plain(body))
+        resp.mimetype = "application/geo+json"
+        return resp
 
 
 @blp.route("/stats/overdue")
@@ -129,6 +169,9 @@ class Overdue(MethodView):
         never visited first, then the longest since the last countable visit (by anyone
         assigned). Closed firms are left out. ``format=csv`` for spreadsheets."""
         rows = overdue(current_principal(), args["as_of"], args.get("org_unit_id"))
+        name = f"overdue-{args['as_of'].isoformat()}"
         if args["format"] == "csv":
-            return _csv(rows, OVERDUE_COLUMNS, f"overdue-{args['as_of'].isoformat()}.csv")
-        return _plain({"as_of": args["as_of"], "items": rows})
+            return csv_response(rows, OVERDUE_COLUMNS, f"{name}.csv")
+        if args["format"] == "xlsx":
+            return xlsx_response([("待走访 overdue", OVERDUE_COLUMNS, rows)], f"{name}.xlsx")
+        return plain({"as_of": args["as_of"], "items": rows})

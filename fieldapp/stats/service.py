@@ -20,10 +20,11 @@ form the ``untagged`` row; projects the ``project`` row).
 from collections import defaultdict
 from datetime import date, timedelta
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
 from fieldapp import scope
-from fieldapp.assignments.periods import current_slot, local_midnight
+from fieldapp.assignments.periods import current_slot, local_midnight, slots_overlapping
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -229,3 +230,73 @@ def _last_visits(column, targets: dict) -> dict:
         select(column, func.max(Visit.captured_at)).where(
             column.in_(list(targets)), Visit.status.in_(COUNTABLE_STATUSES))
         .group_by(column))}
+
+
+TREND_MAX_POINTS = 60
+
+
+def _periods(first: date, last: date, every: str):
+    """Calendar periods of kind ``every`` from the one holding ``first`` to ``last``."""
+    cadence = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}[every]
+    for slot in slots_overlapping(cadence, first, last):
+        start, end = slot.start, slot.end
+        if every == "week":
+            year, week, _ = start.isocalendar()
+            label = f"{year}-W{week:02d}"
+        elif every == "month":
+            label = f"{start.year}-{start.month:02d}"
+        else:
+            label = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        yield Period(label, start, end)
+
+
+def trend(principal: Principal, first: date, last: date, every: str,
+          org_unit_id: int | None = None) -> list[dict]:
+    """The report's totals for each period from ``first`` to ``last``."""
+    if last < first:
+        raise _invalid("to", "Must not be before from.")
+    periods = list(_periods(first, last, every))
+    if len(periods) > TREND_MAX_POINTS:
+        raise _invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
+    root = _root(principal, org_unit_id)
+    assignments = scope.scoped(Assignment, principal).where(
+        Assignment.org_unit_id.in_(_subtree(root)))
+    series = []
+    for period in periods:
+        slots = due_slots(assignments, period)
+        judge(slots)
+        due, met = len(slots), sum(s.met for s in slots)
+        series.append({"period": period.label, "start": period.start, "end": period.end,
+                       "due": due, "met": met, "pending": sum(s.pending for s in slots),
+                       "rate": round(met / due, 4) if due else None})
+    return series
+
+
+def coverage(principal: Principal, period: Period, org_unit_id: int | None = None) -> dict:
+    """Firms with slots due in ``period`` as a FeatureCollection with their coverage."""
+    root = _root(principal, org_unit_id)
+    slots = due_slots(scope.scoped(Assignment, principal).where(
+        Assignment.org_unit_id.in_(_subtree(root)), Assignment.firm_id.is_not(None)), period)
+    judge(slots)
+    per_firm: dict[int, dict] = {}
+    for s in slots:
+        row = per_firm.setdefault(s.assignment.firm_id, {"due": 0, "met": 0, "pending": 0,
+                                                          "last_visit": None})
+        row["due"] += 1
+        row["met"] += s.met
+        row["pending"] += s.pending
+        if s.last_visit_at and (row["last_visit"] is None or s.last_visit_at > row["last_visit"]):
+            row["last_visit"] = s.last_visit_at
+    firms = db.session.scalars(select(Firm).where(Firm.id.in_(list(per_firm)))).all() \
+        if per_firm else []
+    features = []
+    for firm in sorted(firms, key=lambda f: f.id):
+        sites = firm.active_sites or firm.sites
+        point = to_shape(sites[0].point) if sites else None
+        features.append({
+            "type": "Feature", "id": firm.id,
+            "geometry": None if point is None else {
+                "type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]},
+            "properties": {"id": firm.id, "name": firm.name, "org_unit_id": firm.org_unit_id,
+                           **per_firm[firm.id]}})
+    return {"type": "FeatureCollection", "period": period.label, "features": features}
