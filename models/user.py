@@ -11,6 +11,11 @@ from models.org import OrgUnit
 ROLES = ("admin", "manager", "commissioner", "butler", "handler", "firm")
 
 
+def roles_of(roles_csv: str) -> frozenset[str]:
+    """The role names stored in a ``roles`` column value."""
+    return frozenset(r for r in roles_csv.split(",") if r)
+
+
 class User(Audited, Base):
     """A person who logs in. ``roles`` is a sorted comma-separated set of names from ROLES.
 
@@ -40,7 +45,7 @@ class User(Audited, Base):
     @property
     def roles(self) -> frozenset[str]:
         """The user's roles as a set."""
-        return frozenset(r for r in self.roles_csv.split(",") if r)
+        return roles_of(self.roles_csv)
 
     @roles.setter
     def roles(self, value) -> None:
