@@ -20,14 +20,14 @@ Rules (the API docs repeat them):
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point
-from sqlalchemy import String, cast, func, select, union_all
+from shapely.geometry import MultiPolygon, Point, Polygon
+from sqlalchemy import String, cast, func, null, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, selectinload
 
 from fieldapp import scope
 from fieldapp.assignments.periods import local_date
@@ -105,6 +105,57 @@ def _assignment(user_id: int, kind: str, target_id: int, days: list[date]) -> in
     return None
 
 
+@dataclass(frozen=True)
+class SiteGeometry:
+    """What verification needs of a site: its current geometry (WGS-84 shapely objects)."""
+
+    id: int
+    version: int
+    radius_m: float
+    point: Point
+    boundary: Polygon | MultiPolygon | None
+    is_active: bool
+
+    def distance_m(self, lat: float, lon: float) -> float:
+        """To the boundary when there is one (0 inside), else to the point."""
+        if self.boundary is not None:
+            return point_polygon_distance_m(lat, lon, self.boundary)
+        return geodesic_distance_m(lat, lon, self.point.y, self.point.x)
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """The firm or project a visit is for, read in one query with its sites."""
+
+    kind: str
+    id: int
+    org_unit_id: int
+    owner_firm_id: int | None
+    status: str | None
+    closed_at: datetime | None
+    sites: tuple[SiteGeometry, ...]
+
+
+def _target_info(kind: str, target_id: int) -> TargetInfo:
+    model = Firm if kind == "firm" else Project
+    owner = Site.firm_id if kind == "firm" else Site.project_id
+    extra = ((Firm.status, Firm.closed_at, null().label("owner_firm_id"))
+             if kind == "firm" else
+             (null().label("status"), null().label("closed_at"),
+              Project.owner_firm_id))
+    rows = db.session.execute(
+        select(model.org_unit_id, *extra, Site.id, Site.version, Site.radius_m, Site.point,
+               Site.boundary, Site.is_active)
+        .select_from(model).outerjoin(Site, owner == model.id)
+        .where(model.id == target_id).order_by(Site.id)).all()
+    first = rows[0]
+    sites = tuple(SiteGeometry(r.id, r.version, r.radius_m, to_shape(r.point),
+                               None if r.boundary is None else to_shape(r.boundary),
+                               r.is_active) for r in rows if r.id is not None)
+    return TargetInfo(kind, target_id, first.org_unit_id, first.owner_firm_id, first.status,
+                      first.closed_at, sites)
+
+
 def _target(principal: Principal, data: dict, captured_at: datetime):
     kind = "firm" if "firm_id" in data else "project"
     model = Firm if kind == "firm" else Project
@@ -116,21 +167,13 @@ def _target(principal: Principal, data: dict, captured_at: datetime):
             raise Problem(403, f"This {kind} is not assigned to you on the capture day or "
                           "today; only its assigned visitor files visits.", slug="forbidden")
         raise scope.not_found(model, target_id)
-    target = db.session.get(model, target_id, options=[lazyload("*"), selectinload(
-        model.sites)])
-    if kind == "firm" and target.status == "closed" and target.closed_at <= captured_at:
+    target = _target_info(kind, target_id)
+    if target.status == "closed" and target.closed_at <= captured_at:
         raise _invalid("firm_id", "This firm was closed before the capture time.")
     return kind, target, assignment
 
 
-def _site_distance(site: Site, lat: float, lon: float) -> float:
-    if site.boundary is not None:
-        return point_polygon_distance_m(lat, lon, to_shape(site.boundary))
-    point = to_shape(site.point)
-    return geodesic_distance_m(lat, lon, point.y, point.x)
-
-
-def _site(target, data: dict, lat: float, lon: float) -> Site:
+def _site(target: TargetInfo, data: dict, lat: float, lon: float) -> SiteGeometry:
     if "site_id" in data:
         site = next((s for s in target.sites if s.id == data["site_id"]), None)
         if site is None:
@@ -138,10 +181,10 @@ def _site(target, data: dict, lat: float, lon: float) -> Site:
         if not site.is_active:
             raise _invalid("site_id", "This site is retired; file against a current one.")
         return site
-    sites = target.active_sites
+    sites = [s for s in target.sites if s.is_active]
     if not sites:
         raise _invalid("site_id", "This firm or project has no site to verify against.")
-    return min(sites, key=lambda s: (_site_distance(s, lat, lon), s.id))
+    return min(sites, key=lambda s: (s.distance_m(lat, lon), s.id))
 
 
 def _fix(position: dict) -> Fix:
@@ -206,10 +249,8 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
     fix = _fix(position)
     lat, lon = to_wgs84(fix.lat, fix.lon, fix.crs)
     site = _site(target, data, lat, lon)
-    verification = verify(fix, Target(
-        radius_m=site.radius_m, point=to_shape(site.point),
-        polygon=None if site.boundary is None else to_shape(site.boundary),
-        geometry_version=site.version))
+    verification = verify(fix, Target(radius_m=site.radius_m, point=site.point,
+                                      polygon=site.boundary, geometry_version=site.version))
     is_offline = data["offline"] if offline is None else offline
     signals = integrity_flags(
         VisitPoint(visit_id="new", firm_id=_target_key(kind, target.id), lat=lat, lon=lon,
