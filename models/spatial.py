@@ -14,7 +14,7 @@ import math
 
 from sqlalchemy import and_, column, func, literal, select, table
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, Float
 
@@ -45,7 +45,10 @@ def distance_m(geom_col, lat: float, lon: float) -> ColumnElement[float]:
 
 def bbox_filter(geom_col, min_lon: float, min_lat: float, max_lon: float, max_lat: float,
                 *, pk_col=None) -> ColumnElement[bool]:
-    """Rows whose geometry's bounding box meets the given box, through the spatial index."""
+    """Rows whose geometry's bounding box meets the given box, through the spatial index.
+
+    The corners may be ``bindparam`` objects, for a statement built once and run many times.
+    """
     return _BBox(geom_col, (min_lon, min_lat, max_lon, max_lat), pk_col)
 
 
@@ -72,8 +75,7 @@ class _DistanceM(ColumnElement):
 
     def __init__(self, geom_col, lat, lon):
         self.geom_col = geom_col
-        self.lat = literal(float(lat), Float())
-        self.lon = literal(float(lon), Float())
+        self.lat, self.lon = _bound(lat), _bound(lon)
 
 
 class _BBox(ColumnElement):
@@ -90,7 +92,12 @@ class _BBox(ColumnElement):
         self.geom_col = geom_col
         self.pk_col = pk_col if pk_col is not None else next(
             iter(geom_col.table.primary_key.columns))
-        self.box = tuple(literal(float(v), Float()) for v in box)
+        self.box = tuple(_bound(v) for v in box)
+
+
+def _bound(value):
+    """A coordinate as a bound parameter: a number, or a ``bindparam`` given at execution."""
+    return value if isinstance(value, BindParameter) else literal(float(value), Float())
 
 
 @compiles(_DistanceM)  # also how str(statement) shows it, e.g. in error messages and logs

@@ -18,6 +18,7 @@ Rules (the API docs repeat them):
   before the capture time, a site of another target or retired.
 """
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point, Polygon
-from sqlalchemy import String, cast, func, null, select, union_all
+from sqlalchemy import String, bindparam, cast, func, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from fieldapp import scope
@@ -204,29 +205,34 @@ def _target_key(visit_or_kind, target_id=None) -> str:
         else f"p{visit_or_kind.project_id}"
 
 
-def _neighbours(user_id: int, captured_at: datetime, lat: float, lon: float) -> list[VisitPoint]:
-    """The person's visits the integrity signals compare with: those within the same-spot
+@functools.cache
+def _neighbour_query():
+    """The integrity neighbours' query, built once: the person's visits within the same-spot
     window of this one, the one just before and just after it in capture time (for travel
-    speed), and any on exactly this spot ever (repeated fix)."""
-    lat_col, lon_col = func.ST_Y(Visit.point), func.ST_X(Visit.point)
-    columns = (Visit.id, Visit.firm_id, Visit.project_id, lat_col, lon_col, Visit.accuracy_m,
-               Visit.fix_time, Visit.captured_at, Visit.received_at)
-    mine = select(*columns).where(Visit.user_id == user_id)
+    speed), and any on exactly this spot ever (repeated fix). One round trip."""
+    p = {name: bindparam(name) for name in ("user_id", "lo", "hi", "west", "south", "east",
+                                            "north")}
+    columns = (Visit.id, Visit.firm_id, Visit.project_id, func.ST_Y(Visit.point).label("lat"),
+               func.ST_X(Visit.point).label("lon"), Visit.accuracy_m, Visit.fix_time,
+               Visit.captured_at, Visit.received_at)
+    mine = select(*columns).where(Visit.user_id == p["user_id"])
+    return union_all(*(select(q.subquery()) for q in (
+        mine.where(Visit.captured_at >= p["lo"], Visit.captured_at <= p["hi"]).limit(200),
+        mine.where(Visit.captured_at < p["lo"]).order_by(Visit.captured_at.desc()).limit(1),
+        mine.where(Visit.captured_at > p["hi"]).order_by(Visit.captured_at).limit(1),
+        mine.where(bbox_filter(Visit.point, p["west"], p["south"], p["east"], p["north"]))
+        .limit(20))))
+
+
+def _neighbours(user_id: int, captured_at: datetime, lat: float, lon: float) -> list[VisitPoint]:
+    """The person's visits the integrity signals compare this one with."""
     window = DEFAULT_INTEGRITY_POLICY.same_spot_window
-    queries = [
-        mine.where(Visit.captured_at >= captured_at - window,
-                   Visit.captured_at <= captured_at + window).limit(200),
-        mine.where(Visit.captured_at < captured_at - window)
-        .order_by(Visit.captured_at.desc()).limit(1),
-        mine.where(Visit.captured_at > captured_at + window)
-        .order_by(Visit.captured_at).limit(1),
-        mine.where(bbox_filter(Visit.point, lon - REPEAT_BOX_DEG, lat - REPEAT_BOX_DEG,
-                               lon + REPEAT_BOX_DEG, lat + REPEAT_BOX_DEG)).limit(20),
-    ]
-    rows = {r.id: r for r in db.session.execute(union_all(
-        *(select(q.subquery()) for q in queries)))}  # one round trip
+    rows = {r.id: r for r in db.session.execute(_neighbour_query(), {
+        "user_id": user_id, "lo": captured_at - window, "hi": captured_at + window,
+        "west": lon - REPEAT_BOX_DEG, "south": lat - REPEAT_BOX_DEG,
+        "east": lon + REPEAT_BOX_DEG, "north": lat + REPEAT_BOX_DEG})}
     return [VisitPoint(visit_id=r.id, firm_id=f"f{r.firm_id}" if r.firm_id else f"p{r.project_id}",
-                       lat=r[3], lon=r[4], accuracy_m=r.accuracy_m, fix_time=r.fix_time,
+                       lat=r.lat, lon=r.lon, accuracy_m=r.accuracy_m, fix_time=r.fix_time,
                        captured_at=r.captured_at, received_at=r.received_at)
             for r in rows.values()]
 
