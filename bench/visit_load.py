@@ -254,12 +254,15 @@ def main() -> None:
     parser.add_argument("--firms", type=int, default=10_000)
     parser.add_argument("--staff", type=int, default=500)
     parser.add_argument("--per-person", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker (1: sync workers, >1: gthread)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     rng = random.Random(7)
     print(f"# {platform.node()} {os.cpu_count()} cpu, python {platform.python_version()}, "
-          f"{args.duration} s per run, {args.connections} connections, wrk -t2")
+          f"{args.duration} s per run, {args.connections} connections, wrk -t2, "
+          f"gunicorn -w 2 --threads {args.threads} (ceilings: sync workers)")
     url = database_url()
     data = seed(url, args.firms, args.staff, args.per_person, rng)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
@@ -270,7 +273,7 @@ def main() -> None:
     env = {"FIELDAPP_DATABASE_URL": url, "FIELDAPP_SECRET_KEY": SECRET,
            "FIELDAPP_ENV": "production", "FIELDAPP_REDIS_URL": "",
            "FIELDAPP_LOG_LEVEL": "WARNING"}
-    server = start([*gunicorn, "wsgi:app"], env, 8765)
+    server = start([*gunicorn, "--threads", str(args.threads), "wsgi:app"], env, 8765)
     try:
         wrk("http://127.0.0.1:8765", WRK_SCRIPT, 3, args.connections,
             {"VISIT_BENCH_DATA": data_file, "VISIT_BENCH_RUN": "warmup"})  # pools, caches
