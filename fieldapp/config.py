@@ -41,6 +41,13 @@ DEFAULTS: dict[str, object] = {
     "VISIT_MAX_ISSUES": 10,
     "VISIT_MAX_FUTURE_S": 300,
     "VISIT_MAX_AGE_DAYS": 30,
+    # Visit photos: where they are stored ("" = <instance>/photos), how large and how many,
+    # and how far their EXIF time and position may be from the visit's before being flagged.
+    "PHOTO_DIR": "",
+    "PHOTO_MAX_BYTES": 10 * 1_048_576,
+    "VISIT_MAX_PHOTOS": 9,
+    "PHOTO_MAX_TIME_DIFF_S": 3600,
+    "PHOTO_MAX_DISTANCE_M": 500.0,
     # Bulk import over HTTP: largest file accepted (the CLI has no limit).
     "IMPORT_MAX_BYTES": 20 * 1_048_576,
 }

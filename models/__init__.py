@@ -15,6 +15,7 @@ from models.visit import (
     VISIT_STATUSES,
     Issue,
     Visit,
+    VisitPhoto,
     VisitReview,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "Visit",
+    "VisitPhoto",
     "VisitReview",
     "project_departments",
     "utcnow",

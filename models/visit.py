@@ -96,6 +96,8 @@ class Visit(Audited, Base):
         order_by="VisitReview.id", lazy="selectin", back_populates="visit")
     raised_issues: Mapped[list["Issue"]] = relationship(
         order_by="Issue.id", lazy="selectin", back_populates="visit")
+    photos: Mapped[list["VisitPhoto"]] = relationship(
+        order_by="VisitPhoto.id", lazy="selectin", back_populates="visit")
 
     @property
     def countable(self) -> bool:
@@ -149,3 +151,28 @@ class Issue(Audited, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     visit: Mapped[Visit | None] = relationship(back_populates="raised_issues")
+
+
+class VisitPhoto(Audited, Base):
+    """A photo taken on a visit, stored on disk by its SHA-256, with what its EXIF says."""
+
+    __tablename__ = "visit_photos"
+    __table_args__ = (UniqueConstraint("visit_id", "sha256", name="uq_visit_photos_visit_sha"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    exif_taken_at: Mapped[datetime | None]
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit: Mapped[Visit] = relationship(back_populates="photos")
+
+    def audit_org_unit_id(self) -> int | None:
+        """A photo's trail belongs to its visit's unit."""
+        return self.visit.org_unit_id if self.visit is not None else None

@@ -1,6 +1,6 @@
 """``/visits``: filing from the phone (single and offline batch), reading, and review."""
 
-from flask import jsonify
+from flask import jsonify, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from geoalchemy2.shape import to_shape
@@ -11,14 +11,16 @@ from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem, flatten_messages
 from fieldapp.extensions import db
 from fieldapp.pagination import PageArgs, page_of, paginate
+from fieldapp.visits.photos import add_photo, path_of, photo_of
 from fieldapp.visits.schemas import (
     BatchOut,
+    PhotoOut,
     ReviewCreate,
-    VerificationOut,
     VisitBatch,
     VisitCreate,
     VisitOut,
     VisitQuery,
+    verification_of,
 )
 from fieldapp.visits.service import file_visit, review_visit, visit_query
 from models import Visit
@@ -100,7 +102,7 @@ class VisitBatchView(MethodView):
                                             offline=raw.get("offline", True))
                 item.update(result="created" if created else "duplicate", id=visit.id,
                             status=201 if created else 200,
-                            verification=VerificationOut().dump(visit))
+                            verification=verification_of(visit))
             except ValidationError as exc:
                 item.update(result="invalid", status=422,
                             errors=flatten_messages(exc.messages))
@@ -177,3 +179,45 @@ class VisitReviewView(MethodView):
         towards the visit rate, rejected ones do not, whatever their verdict.
         """
         return review_visit(current_principal(), visit_id, data)
+
+
+@blp.route("/visits/<int:visit_id>/photos")
+class VisitPhotos(MethodView):
+    """Photos of a visit."""
+
+    decorators = [login_required()]
+
+    @blp.response(200, PhotoOut(many=True))
+    def get(self, visit_id):
+        """The visit's photos (anyone who can see the visit)."""
+        return scope.get_visible(Visit, visit_id, current_principal()).photos
+
+    @blp.response(201, PhotoOut)
+    @blp.alt_response(200, schema=PhotoOut, description="the same image again: the stored one")
+    @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    def post(self, visit_id):
+        """Attach a photo (multipart field ``file``; JPEG, PNG or HEIC, judged by its bytes).
+
+        Only the visit's filer uploads. EXIF time and GPS are compared with the visit:
+        ``photo_time_mismatch``, ``photo_location_mismatch``; an image already attached to
+        another visit is ``photo_reused``. Flags go on the photo and the visit (an accepted
+        visit then waits for review). Not an image: 415; unreadable image: 422; too large:
+        413; too many photos: 422.
+        """
+        photo, created = add_photo(current_principal(), visit_id)
+        return photo, 201 if created else 200
+
+
+@blp.route("/visits/<int:visit_id>/photos/<int:photo_id>/file")
+class VisitPhotoFile(MethodView):
+    """A photo's bytes."""
+
+    decorators = [login_required()]
+
+    @blp.response(200, content_type="image/*")
+    def get(self, visit_id, photo_id):
+        """The image as uploaded, with its type (anyone who can see the visit)."""
+        photo = photo_of(current_principal(), visit_id, photo_id)
+        return send_file(path_of(photo.sha256, photo.content_type),
+                         mimetype=photo.content_type, max_age=86400)

@@ -152,6 +152,29 @@ class RaisedIssueOut(Schema):
     state = fields.String()
 
 
+class PhotoOut(Schema):
+    """A photo of a visit and what its EXIF says."""
+
+    id = fields.Integer()
+    sha256 = fields.String()
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    exif_taken_at = fields.DateTime(allow_none=True)
+    exif_lat = fields.Float(allow_none=True)
+    exif_lon = fields.Float(allow_none=True)
+    flags = fields.List(fields.String())
+    uploaded_at = fields.DateTime()
+    url = fields.Function(lambda p: f"/api/v1/visits/{p.visit_id}/photos/{p.id}/file")
+
+
+# One instance: building a schema per dump costs more than the dump itself.
+_VERIFICATION = VerificationOut()
+
+
+def verification_of(visit) -> dict:
+    return _VERIFICATION.dump(visit)
+
+
 class VisitOut(Schema):
     """A visit with its verification."""
 
@@ -172,9 +195,10 @@ class VisitOut(Schema):
     notes = fields.String(allow_none=True)
     status = fields.String()
     countable = fields.Boolean(metadata={"description": "counts towards the visit rate"})
-    verification = fields.Function(lambda v: VerificationOut().dump(v))
+    verification = fields.Function(verification_of)
     issues = fields.List(fields.Nested(RaisedIssueOut), attribute="raised_issues")
     reviews = fields.List(fields.Nested(ReviewOut))
+    photos = fields.List(fields.Nested(PhotoOut))
 
 
 class BatchItemOut(Schema):

@@ -179,10 +179,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_visit_reviews")),
     )
     op.create_index(op.f("ix_visit_reviews_visit_id"), "visit_reviews", ["visit_id"], unique=False)
+    op.create_table(
+        "visit_photos",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("visit_id", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("exif_taken_at", TS, nullable=True),
+        sa.Column("exif_lat", sa.Float(), nullable=True),
+        sa.Column("exif_lon", sa.Float(), nullable=True),
+        sa.Column("flags", sa.JSON(), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=False),
+        sa.Column("uploaded_at", TS, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"], ["users.id"], name=op.f("fk_visit_photos_uploaded_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["visits.id"], name=op.f("fk_visit_photos_visit_id_visits")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_visit_photos")),
+        sa.UniqueConstraint("visit_id", "sha256", name="uq_visit_photos_visit_sha"),
+    )
+    op.create_index(op.f("ix_visit_photos_sha256"), "visit_photos", ["sha256"], unique=False)
+    op.create_index(op.f("ix_visit_photos_visit_id"), "visit_photos", ["visit_id"], unique=False)
 
 
 def downgrade() -> None:
     """Revert."""
+    op.drop_index(op.f("ix_visit_photos_visit_id"), table_name="visit_photos")
+    op.drop_index(op.f("ix_visit_photos_sha256"), table_name="visit_photos")
+    op.drop_table("visit_photos")
     op.drop_index(op.f("ix_visit_reviews_visit_id"), table_name="visit_reviews")
 
     op.drop_table("visit_reviews")
