@@ -72,6 +72,7 @@ def _init_http(app: Flask) -> None:
     from fieldapp.audit.routes import blp as audit_blp
     from fieldapp.auth.routes import blp as auth_blp
     from fieldapp.errors import register_error_handlers
+    from fieldapp.fields import IdConverter
     from fieldapp.firms.import_routes import blp as firm_import_blp
     from fieldapp.firms.routes import blp as firms_blp
     from fieldapp.issues.routes import blp as issues_blp
@@ -81,10 +82,12 @@ def _init_http(app: Flask) -> None:
     from fieldapp.users.routes import blp as users_blp
     from fieldapp.visits.routes import blp as visits_blp
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.before_request(requestid.assign_request_id)
     app.after_request(requestid.echo_request_id)
     limiter.init_app(app)
     api = ProblemApi(app)
+    api.register_converter(IdConverter, lambda _converter: {"type": "integer", "minimum": 0})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,

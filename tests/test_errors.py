@@ -292,8 +292,6 @@ def test_a_body_id_beyond_64_bits_is_a_client_error_and_stores_nothing(client, a
     assert stored() == before
 
 
-@pytest.mark.xfail(strict=True, reason="users route/schema do not bound ids to 64 bits: the "
-                   "database refuses the value and the answer is a generic 400, not 404/422")
 def test_an_id_beyond_64_bits_reads_as_not_found_and_a_field_beyond_it_is_named(client, admin,
                                                                                people):
     assert_problem(client.get(f"{USERS}/{HUGE}", headers=admin), 404)

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from fieldapp.fields import Id
+from fieldapp.projects.schemas import QueryId
 from models import ROLES
 
 
@@ -41,9 +43,9 @@ class UserUpdate(Schema):
     display_name = fields.String(validate=validate.Length(1, 100))
     password = fields.String(load_only=True, validate=validate.Length(max=256))
     roles = _roles()
-    org_unit_id = fields.Integer()
-    service_team_id = fields.Integer(allow_none=True)
-    department_id = fields.Integer(allow_none=True)
+    org_unit_id = Id()
+    service_team_id = Id(allow_none=True)
+    department_id = Id(allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Regexp(
         r"^\+?[0-9 -]{5,20}$", error="A phone number of 5-20 digits."))
     is_active = fields.Boolean()
@@ -57,7 +59,7 @@ class UserCreate(UserUpdate):
     display_name = fields.String(required=True, validate=validate.Length(1, 100))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
     roles = _roles(required=True)
-    org_unit_id = fields.Integer(required=True)
+    org_unit_id = Id(required=True)
 
 
 
@@ -65,7 +67,7 @@ class UserQuery(Schema):
     """Filters for ``GET /users``."""
 
     role = fields.String(validate=validate.OneOf(ROLES))
-    org_unit_id = fields.Integer(metadata={"description": "this unit and its subtree"})
+    org_unit_id = QueryId(metadata={"description": "this unit and its subtree"})
     q = fields.String(validate=validate.Length(1, 64),
                       metadata={"description": "substring of username or display name"})
     is_active = fields.Boolean()
