@@ -4,9 +4,13 @@ The flask-smorest ``Api`` keeps per-app state (its OpenAPI spec), so ``create_ap
 per app from ``ProblemApi``.
 """
 
+import json
+
+import flask_smorest
 from flask_limiter import Limiter
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from webargs.flaskparser import FlaskParser
 
 from fieldapp.errors import problem_from_http_exception
 from models import Base
@@ -47,3 +51,21 @@ class FallbackLimiter(Limiter):
 db = SQLAlchemy(metadata=Base.metadata)
 limiter = FallbackLimiter(key_func=_client_address, default_limits=[], headers_enabled=True,
                           in_memory_fallback_enabled=True, swallow_errors=True)
+
+
+class BoundedJSONParser(FlaskParser):
+    """webargs' parser, but a body nested deeper than the JSON decoder can follow is malformed
+    JSON (400), not an internal error: ``json`` raises RecursionError on it."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            error = json.JSONDecodeError("nested too deeply", "", 0)
+            return self._handle_invalid_json_error(error, req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint parsing request bodies with ``BoundedJSONParser``."""
+
+    ARGUMENTS_PARSER = BoundedJSONParser()

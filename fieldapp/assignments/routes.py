@@ -1,7 +1,6 @@
 """``/assignments`` (包抓) and the phone's ``/me/assignments``."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fieldapp import scope
 from fieldapp.assignments.mine import my_assignments
@@ -22,6 +21,7 @@ from fieldapp.assignments.service import (
     reassign,
 )
 from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.extensions import Blueprint
 from fieldapp.pagination import PageArgs, page_of, paginate
 from models import Assignment
 

@@ -1,10 +1,10 @@
 """``/audit-events``: the audit log, for admins and for managers over their subtree."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.extensions import Blueprint
 from fieldapp.pagination import PageArgs, page_of, paginate
 from models import AuditEvent
 

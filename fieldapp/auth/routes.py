@@ -1,12 +1,11 @@
 """``/auth/*`` and ``/me``: log in, refresh, revoke, and who am I."""
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from fieldapp.auth import service
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.auth.schemas import RefreshRequest, TokenRequest, TokenResponse
-from fieldapp.extensions import db, limiter
+from fieldapp.extensions import Blueprint, db, limiter
 from fieldapp.users.schemas import UserOut
 from models import User
 

@@ -2,11 +2,11 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
+from fieldapp.extensions import Blueprint
 from fieldapp.fields import ID_MAX
 from fieldapp.firms.importer import MODES, run_import
 from fieldapp.sites.schemas import Crs

@@ -2,12 +2,12 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
+from fieldapp.extensions import Blueprint
 from fieldapp.firms.geojson import GEOJSON_MIMETYPE, feature_collection
 from fieldapp.firms.schemas import FirmCreate, FirmOut, FirmQuery, FirmUpdate
 from fieldapp.firms.service import close_firm, create_firm, firm_query, page, update_firm

@@ -1,5 +1,5 @@
 """HTTP routes for issues (being built: see the open issue)."""
 
-from flask_smorest import Blueprint
+from fieldapp.extensions import Blueprint
 
 blp = Blueprint("issues", __name__, url_prefix="/api/v1")

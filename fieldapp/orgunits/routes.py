@@ -1,10 +1,10 @@
 """``/org-units``."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.extensions import Blueprint
 from fieldapp.orgunits.schemas import OrgUnitCreate, OrgUnitOut, OrgUnitQuery
 from fieldapp.orgunits.service import create_org_unit, org_unit_query
 from fieldapp.pagination import PageArgs, page_of, paginate

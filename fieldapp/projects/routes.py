@@ -1,10 +1,10 @@
 """``/projects``: key projects (重点项目), their departments and lifecycle stages."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.extensions import Blueprint
 from fieldapp.pagination import PageArgs, page_of, paginate
 from fieldapp.projects.schemas import (
     ProjectCreate,

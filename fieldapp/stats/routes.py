@@ -2,11 +2,11 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.extensions import Blueprint
 from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.export import csv_response, plain, xlsx_response
 from fieldapp.stats.service import GROUPS, coverage, overdue, trend, visit_rate

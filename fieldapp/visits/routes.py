@@ -2,14 +2,13 @@
 
 from flask import jsonify, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from geoalchemy2.shape import to_shape
 from marshmallow import ValidationError
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem, flatten_messages
-from fieldapp.extensions import db
+from fieldapp.extensions import Blueprint, db
 from fieldapp.pagination import PageArgs, page_of, paginate
 from fieldapp.visits.photos import add_photo, path_of, photo_of
 from fieldapp.visits.schemas import (
