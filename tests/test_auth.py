@@ -351,8 +351,6 @@ def test_deactivating_a_user_ends_their_access_at_once(client, login, people):
     assert_401(log_in(client, "li.na"))
 
 
-@pytest.mark.xfail(strict=True, reason="users.service.update_user does not end the sessions "
-                   "of a user it deactivates, so reactivating revives old tokens")
 def test_reactivating_a_user_does_not_revive_sessions_from_before_deactivation(client, login,
                                                                               people):
     access, refresh_token = tokens(client)

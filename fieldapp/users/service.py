@@ -1,14 +1,14 @@
 """Creating, changing and finding users."""
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from fieldapp import scope
 from fieldapp.auth.passwords import hash_password, password_problems
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from models import Department, OrgUnit, ServiceTeam, User
+from models import AuthSession, Department, OrgUnit, ServiceTeam, User, utcnow
 
 
 def _invalid(field: str, message: str) -> Problem:
@@ -78,7 +78,13 @@ def update_user(principal: Principal, user_id: int, data: dict) -> User:
         scope.require_user_admin(principal, target, data.get("roles", user.roles))
     if user.id == principal.user_id and data.get("is_active") is False:
         raise _invalid("is_active", "You cannot deactivate yourself.")
+    deactivating = user.is_active and data.get("is_active") is False
     _apply(principal, user, data)
+    if deactivating:
+        # End every session now: reactivating the user later must not revive old tokens.
+        db.session.execute(update(AuthSession).where(
+            AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow()))
     db.session.commit()
     return user
 
