@@ -121,8 +121,48 @@ def firms_import(path, username, mode, crs, org_unit_id, kind) -> None:
                         ("rows", "created", "updated", "unchanged", "failed", "encoding")))
 
 
+@click.group("slots")
+def slots_group() -> None:
+    """Visit-slot rows behind the visit-rate reports."""
+
+
+@slots_group.command("extend")
+@click.option("--through", type=click.DateTime(["%Y-%m-%d"]),
+              help="default: 92 days from today, moved on to the end of its quarter")
+@with_appcontext
+def slots_extend(through) -> None:
+    """Write calendar slots ahead (cron: daily), so no report waits for them."""
+    from datetime import timedelta
+
+    from fieldapp import scope
+    from fieldapp.stats import slots
+
+    day = through.date() if through else scope.today() + timedelta(days=92)
+    written = slots.extend(db.session.connection(), day)
+    db.session.commit()
+    click.echo(f"slots written={written} through={slots.horizon(db.session.connection())}")
+
+
+@slots_group.command("rebuild")
+@with_appcontext
+def slots_rebuild() -> None:
+    """Rewrite every slot from the assignments and visits (after bulk writes that bypass the
+    ORM, or to check that nothing drifted)."""
+    from datetime import timedelta
+
+    from fieldapp import scope
+    from fieldapp.stats import slots
+
+    conn = db.session.connection()
+    through = slots.horizon(conn) or slots.quarter_end(scope.today() + timedelta(days=92))
+    written = slots.rebuild(conn, through)
+    db.session.commit()
+    click.echo(f"slots written={written} through={through}")
+
+
 def register_commands(app) -> None:
     """Add fieldapp's commands to the app's CLI."""
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
     app.cli.add_command(firms_group)
+    app.cli.add_command(slots_group)

@@ -40,6 +40,7 @@ from models import (
     Site,
     User,
     Visit,
+    VisitSlot,
 )
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -151,6 +152,13 @@ _RULES: dict[type, dict[str, Rule]] = {
         "manager": lambda p: Assignment.org_unit_id.in_(subtree_ids(p)),
         "commissioner": lambda p: Assignment.user_id == p.user_id,
         "butler": lambda p: Assignment.user_id == p.user_id,
+    },
+    # A visit slot is an assignment's due visit: seen with the assignment.
+    VisitSlot: {
+        "admin": _everything,
+        "manager": lambda p: VisitSlot.org_unit_id.in_(subtree_ids(p)),
+        "commissioner": lambda p: VisitSlot.user_id == p.user_id,
+        "butler": lambda p: VisitSlot.user_id == p.user_id,
     },
 }
 

@@ -346,3 +346,54 @@ def test_the_coverage_map(client, scene, as_):
     assert (props[visited.id]["met"], props[missed.id]["met"]) == (1, 0)
     assert props[visited.id]["last_visit"].startswith("2026-10-05")
     assert resp.get_json()["features"][0]["geometry"]["coordinates"] == [108.71, 34.33]
+
+
+def test_drill_down_from_a_row_to_its_slots(client, scene, as_, world):
+    met, missed, waiting = scene.firm(tags=["key"]), scene.firm(), scene.firm(
+        unit=world.park_a)
+    for f in (met, missed, waiting):
+        scene.assign("c1", f)
+    other = scene.firm(unit=world.county_b)
+    scene.assign("cb", other)
+    scene.visit("c1", met, at("2026-10-05"))
+    scene.visit("c1", waiting, at("2026-10-06"), status="needs_review")
+
+    def slots(user="admin", **query):
+        resp = client.get(f"{RATE}/slots", query_string={"period": "2026-10", **query},
+                          headers=as_(user))
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    by_unit = client.get(RATE, query_string={"period": "2026-10"},
+                         headers=as_("admin")).get_json()["rows"]
+    county_a = next(r for r in by_unit if r["label"] == "county A")
+    got = slots(group=county_a["group"])
+    assert got["total"] == county_a["due"] == 3
+    # Unmet first; each item names the person and the firm.
+    assert [i["met"] for i in got["items"]] == [False, False, True]
+    assert got["items"][-1]["target_name"] == met.name
+    assert got["items"][-1]["last_visit_at"].startswith("2026-10-05")
+    assert {i["user_name"] for i in got["items"]} == {"C1"}
+    assert [i["target_id"] for i in slots(group=county_a["group"], state="pending")[
+        "items"]] == [waiting.id]
+    assert [i["target_id"] for i in slots(group_by="firm_tag", group="key")["items"]] == [
+        met.id]
+    assert {i["target_id"] for i in slots(group_by="firm_tag", group="untagged")[
+        "items"]} == {missed.id, waiting.id, other.id}
+    assert {i["target_id"] for i in slots(group_by="user", group=scene.users["cb"].id)[
+        "items"]} == {other.id}
+    # Scope: a county-B manager drilling into county A sees nothing of it.
+    assert slots("b_manager", group_by="user", group=scene.users["c1"].id)["total"] == 0
+    assert slots("c1")["total"] == 3
+    bad = client.get(f"{RATE}/slots", query_string={"period": "2026-10", "group": "x"},
+                     headers=as_("admin"))
+    assert bad.status_code == 422 and "group" in bad.get_json()["errors"]
+    bad = client.get(f"{RATE}/slots", query_string={"period": "2026-10", "state": "late"},
+                     headers=as_("admin"))
+    assert bad.status_code == 422 and "state" in bad.get_json()["errors"]
+
+
+def test_a_report_past_the_written_slots_writes_them_first(report, scene):
+    scene.assign("c1", scene.firm(), cadence="monthly")
+    assert report("2028-02")["total"]["due"] == 1
+    assert report("2028-W09")["total"]["due"] == 1  # the week holding 29 February

@@ -457,6 +457,35 @@ def test_the_review_queue_and_decisions(client, scene, as_):
     assert problem_fields(bad) == {"decision", "reason_code"}
 
 
+def test_filing_and_reviewing_through_the_api_move_the_visit_rate_at_once(client, scene, as_):
+    month = scope.today().strftime("%Y-%m")
+    rate = "/api/v1/stats/visit-rate"
+
+    def firm_row():
+        got = client.get(f"{rate}/slots", query_string={
+            "period": month, "group_by": "user", "group": scene.users["commissioner"].id},
+            headers=as_("a_manager")).get_json()["items"]
+        return {(i["target_id"], i["met"], i["pending"]) for i in got}
+
+    far = client.post(VISITS, json=body(scene.firm, offset(*GATE, 0, 5000)),
+                      headers=as_("commissioner")).get_json()
+    assert far["status"] == "needs_review"
+    assert (scene.firm.id, False, True) in firm_row()
+    client.post(f"{VISITS}/{far['id']}/review", json={
+        "decision": "approve", "reason_code": "met_at_other_address"},
+        headers=as_("a_manager"))
+    assert (scene.firm.id, True, False) in firm_row()
+    client.post(f"{VISITS}/{far['id']}/review", json={
+        "decision": "reject", "reason_code": "not_visited", "supersede": True},
+        headers=as_("admin"))
+    assert (scene.firm.id, False, False) in firm_row()
+    # 5 km from the last fix a moment ago: an impossible trip, so it waits for review.
+    park = client.post(VISITS, json=body(scene.park_firm, PARK),
+                       headers=as_("commissioner")).get_json()
+    assert park["status"] == "needs_review"
+    assert (scene.park_firm.id, False, True) in firm_row()
+
+
 def test_reading_visits_in_scope_with_filters(client, scene, as_):
     mine = client.post(VISITS, json=body(scene.firm), headers=as_("commissioner")).get_json()
     mocked = body(scene.firm)

@@ -7,9 +7,18 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
+from fieldapp.pagination import PageArgs
 from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.service import GROUPS, coverage, overdue, trend, visit_rate
+from fieldapp.stats.service import (
+    GROUPS,
+    SLOT_STATES,
+    coverage,
+    overdue,
+    slot_list,
+    trend,
+    visit_rate,
+)
 from fieldapp.stats.visit_rate import parse_period
 
 FORMATS = ("json", "csv", "xlsx")
@@ -102,6 +111,34 @@ class VisitRate(MethodView):
                 sheets.append((GROUP_TITLES[group], RATE_COLUMNS, [*r["rows"], r["total"]]))
             return xlsx_response(sheets, f"{name}.xlsx")
         return plain(report)
+
+
+class SlotQuery(PageArgs):
+    """``GET /stats/visit-rate/slots``."""
+
+    period = PeriodField(required=True)
+    group_by = fields.String(load_default="org_unit", validate=validate.OneOf(GROUPS))
+    group = fields.String(validate=validate.Length(max=64), metadata={
+        "description": "a report row's group value (unit, user or team id, firm tag)"})
+    state = fields.String(validate=validate.OneOf(SLOT_STATES))
+    org_unit_id = QueryId()
+
+
+@blp.route("/stats/visit-rate/slots")
+class VisitRateSlots(MethodView):
+    """Drill-down from a report row to its slots."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(SlotQuery, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """The due slots behind one row of the visit-rate report (``group_by`` and ``group``
+        as in the row; every row without ``group``), unmet first, paginated. ``state``:
+        met, unmet, pending (only visits waiting for review), open (still running)."""
+        return plain(slot_list(current_principal(), args["period"], args["group_by"],
+                               args.get("group"), args.get("state"), args.get("org_unit_id"),
+                               args))
 
 
 class TrendQuery(Schema):

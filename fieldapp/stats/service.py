@@ -21,14 +21,16 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from fieldapp import scope
 from fieldapp.assignments.periods import current_slot, local_midnight, slots_overlapping
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from fieldapp.stats.visit_rate import Period, due_slots, judge
+from fieldapp.pagination import paginate
+from fieldapp.stats import slots
+from fieldapp.stats.visit_rate import Period
 from models import (
     COUNTABLE_STATUSES,
     Assignment,
@@ -39,6 +41,7 @@ from models import (
     ServiceTeam,
     User,
     Visit,
+    VisitSlot,
     utcnow,
 )
 
@@ -66,7 +69,7 @@ def _subtree(root: OrgUnit):
 
 
 class Grouper:
-    """Keys and labels of one grouping for slots and visits."""
+    """Row keys and labels of one grouping, from the (user, unit, tag) a count belongs to."""
 
     def __init__(self, group_by: str, root: OrgUnit):
         self.group_by, self.root = group_by, root
@@ -74,45 +77,36 @@ class Grouper:
         self._units = {u.id: u for u in db.session.scalars(
             select(OrgUnit).where(scope.in_subtree(root.path)))}
         self._users: dict[int, User] = {}
-        self._tags: dict[int, list[str]] = {}
 
-    def prepare(self, user_ids, firm_ids) -> None:
-        """Load the users and firm tags the keys need, in two queries."""
-        if user_ids:
+    def prepare(self, user_ids) -> None:
+        """Load the users (and teams) the keys need."""
+        if user_ids and self.group_by in ("user", "team"):
             self._users = {u.id: u for u in db.session.scalars(
                 select(User).where(User.id.in_(set(user_ids))))}
-        if self.group_by == "firm_tag" and firm_ids:
-            tags = defaultdict(list)
-            for firm_id, tag in db.session.execute(select(FirmTag.firm_id, FirmTag.tag).where(
-                    FirmTag.firm_id.in_(set(firm_ids)))):
-                tags[firm_id].append(tag)
-            self._tags = tags
         if self.group_by == "team":
             teams = {t.id: t.name for t in db.session.scalars(select(ServiceTeam))}
             self.labels.update({("team", k): v for k, v in teams.items()})
 
-    def keys(self, user_id: int, unit_id: int, firm_id: int | None) -> list:
-        """The row keys a slot or visit with these attributes counts in."""
+    def key(self, user_id: int, unit_id: int, tag: str | None):
+        """The row key a count with these attributes goes to (None: outside the report)."""
         if self.group_by == "user":
             user = self._users.get(user_id)
             self.labels[("user", user_id)] = user.display_name if user else str(user_id)
-            return [("user", user_id)]
+            return ("user", user_id)
         if self.group_by == "team":
             user = self._users.get(user_id)
             team = user.service_team_id if user else None
             self.labels.setdefault(("team", team), "无服务队 no team")
-            return [("team", team)]
+            return ("team", team)
         if self.group_by == "firm_tag":
-            if firm_id is None:
-                return [("firm_tag", "project")]
-            return [("firm_tag", t) for t in self._tags.get(firm_id, ["untagged"])]
+            return ("firm_tag", tag)
         unit = self._units.get(unit_id)
         if unit is None:
-            return []
+            return None
         rest = unit.path[len(self.root.path):].strip("/")
         child = int(rest.split("/")[0]) if rest else self.root.id
         self.labels[("org_unit", child)] = self._units[child].name
-        return [("org_unit", child)]
+        return ("org_unit", child)
 
 
 def _empty() -> dict:
@@ -133,44 +127,105 @@ def _finish(row: dict) -> dict:
     }
 
 
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+MET = VisitSlot.countable > 0
+PENDING = (VisitSlot.countable == 0) & (VisitSlot.pending > 0)
+
+
+def _slot_measures(today: date):
+    return (func.count().label("due"), _count(MET).label("met"),
+            _count(PENDING).label("pending"),
+            _count(VisitSlot.last_day.is_(None) | (VisitSlot.last_day > today)).label("open"))
+
+
+def _tag_of(firm_id_column):
+    return case((firm_id_column.is_(None), "project"),
+                else_=func.coalesce(FirmTag.tag, "untagged"))
+
+
+def ensure_slots(day: date) -> None:
+    """Write calendar slots through ``day`` if they are not there yet (see ``slots``)."""
+    conn = db.session.connection()
+    current = slots.horizon(conn)
+    if current is None or current < day:
+        slots.extend(conn, day)
+        db.session.commit()
+
+
+def _slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
+    """Conditions selecting the slots of the report: due in ``first``..``last``, in scope."""
+    ensure_slots(last)
+    return (scope.visible(VisitSlot, principal), VisitSlot.org_unit_id.in_(_subtree(root)),
+            VisitSlot.due_on >= first, VisitSlot.due_on <= last)
+
+
+def _timely():
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Visit.received_at - Visit.captured_at <= TIMELY
+    return func.julianday(Visit.received_at) - func.julianday(Visit.captured_at) <= \
+        TIMELY.total_seconds() / 86400
+
+
 def visit_rate(principal: Principal, period: Period, group_by: str,
                org_unit_id: int | None = None) -> dict:
     """The visit-rate report: one row per group and the totals."""
     root = _root(principal, org_unit_id)
-    assignments = scope.scoped(Assignment, principal).where(
-        Assignment.org_unit_id.in_(_subtree(root)))
-    slots = due_slots(assignments, period)
-    judge(slots)
-    visits = db.session.execute(
-        select(Visit.user_id, Visit.org_unit_id, Visit.firm_id, Visit.status, Visit.flags,
-               Visit.captured_at, Visit.received_at)
-        .where(scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
-               Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)).all()
-    grouper = Grouper(group_by, root)
-    grouper.prepare([s.assignment.user_id for s in slots] + [v.user_id for v in visits],
-                    [s.assignment.firm_id for s in slots if s.assignment.firm_id] +
-                    [v.firm_id for v in visits if v.firm_id])
-    rows, total = defaultdict(_empty), _empty()
+    where = _slots_in(principal, root, period.start, period.end)
     today = scope.today()
-    for s in slots:
-        a = s.assignment
-        for bucket in [*(rows[k] for k in grouper.keys(a.user_id, a.org_unit_id, a.firm_id)),
-                       total]:
-            bucket["due"] += 1
-            bucket["met"] += s.met
-            bucket["pending"] += s.pending
-            bucket["open"] += s.is_open(today)
-    for v in visits:
-        for bucket in [*(rows[k] for k in grouper.keys(v.user_id, v.org_unit_id, v.firm_id)),
-                       total]:
-            bucket["visits"] += 1
-            bucket["countable"] += v.status in COUNTABLE_STATUSES
-            bucket["pending_review"] += v.status == "needs_review"
-            bucket["rejected"] += v.status == "rejected"
-            bucket["flagged"] += bool(v.flags)
-            bucket["timely"] += v.received_at - v.captured_at <= TIMELY
-            if v.status in COUNTABLE_STATUSES and v.firm_id is not None:
-                bucket["firms"].add(v.firm_id)
+    tagged = group_by == "firm_tag"
+    keys = [VisitSlot.user_id, VisitSlot.org_unit_id]
+    stmt = select(*keys, *_slot_measures(today)).where(*where)
+    if tagged:
+        tag = _tag_of(VisitSlot.firm_id).label("tag")
+        keys.append(tag)
+        stmt = stmt.add_columns(tag).outerjoin(FirmTag, FirmTag.firm_id == VisitSlot.firm_id)
+    slot_rows = db.session.execute(stmt.group_by(*keys)).all()
+    countable = Visit.status.in_(COUNTABLE_STATUSES)
+    vkeys = [Visit.user_id, Visit.org_unit_id, Visit.firm_id]
+    vstmt = select(
+        *vkeys,
+        func.count().label("visits"), _count(countable).label("countable"),
+        _count(Visit.status == "needs_review").label("pending_review"),
+        _count(Visit.status == "rejected").label("rejected"),
+        _count(func.json_array_length(Visit.flags) > 0).label("flagged"),
+        _count(_timely()).label("timely"),
+    ).where(scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
+            Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
+    if tagged:
+        vtag = _tag_of(Visit.firm_id).label("tag")
+        vkeys.append(vtag)
+        vstmt = vstmt.add_columns(vtag).outerjoin(FirmTag, FirmTag.firm_id == Visit.firm_id)
+    visit_rows = db.session.execute(vstmt.group_by(*vkeys)).all()
+    grouper = Grouper(group_by, root)
+    grouper.prepare([r.user_id for r in slot_rows] + [r.user_id for r in visit_rows])
+    rows, total = defaultdict(_empty), _empty()
+    counted_total = set()
+    for r in slot_rows:
+        key = grouper.key(r.user_id, r.org_unit_id, getattr(r, "tag", None))
+        # A firm with two tags is in two rows: then the totals come from their own query.
+        for bucket in ([rows[key]] if key else []) + ([] if tagged else [total]):
+            for name in ("due", "met", "pending", "open"):
+                bucket[name] += getattr(r, name)
+    for r in visit_rows:
+        key = grouper.key(r.user_id, r.org_unit_id, getattr(r, "tag", None))
+        buckets = [rows[key]] if key else []
+        ident = (r.user_id, r.org_unit_id, r.firm_id)
+        if ident not in counted_total:
+            counted_total.add(ident)
+            buckets.append(total)
+        for bucket in buckets:
+            for name in ("visits", "countable", "pending_review", "rejected", "flagged",
+                         "timely"):
+                bucket[name] += getattr(r, name)
+            if r.countable and r.firm_id is not None:
+                bucket["firms"].add(r.firm_id)
+    if tagged:
+        t = db.session.execute(select(*_slot_measures(today)).where(*where)).one()
+        for name in ("due", "met", "pending", "open"):
+            total[name] = t._mapping[name]
     out = [{"group": key[1], "label": grouper.labels.get(key, str(key[1])), **_finish(row)}
            for key, row in rows.items()]
     out.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0,
@@ -252,22 +307,24 @@ def _periods(first: date, last: date, every: str):
 
 def trend(principal: Principal, first: date, last: date, every: str,
           org_unit_id: int | None = None) -> list[dict]:
-    """The report's totals for each period from ``first`` to ``last``."""
+    """The report's totals for each period from ``first`` to ``last``, in one query."""
     if last < first:
         raise _invalid("to", "Must not be before from.")
     periods = list(_periods(first, last, every))
     if len(periods) > TREND_MAX_POINTS:
         raise _invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
     root = _root(principal, org_unit_id)
-    assignments = scope.scoped(Assignment, principal).where(
-        Assignment.org_unit_id.in_(_subtree(root)))
+    where = _slots_in(principal, root, periods[0].start, periods[-1].end)
+    bucket = case(*((VisitSlot.due_on <= p.end, i) for i, p in enumerate(periods)))
+    found = {r.bucket: r for r in db.session.execute(
+        select(bucket.label("bucket"), *_slot_measures(scope.today()))
+        .where(*where).group_by(bucket))}
     series = []
-    for period in periods:
-        slots = due_slots(assignments, period)
-        judge(slots)
-        due, met = len(slots), sum(s.met for s in slots)
+    for i, period in enumerate(periods):
+        r = found.get(i)
+        due, met = (r.due, r.met) if r else (0, 0)
         series.append({"period": period.label, "start": period.start, "end": period.end,
-                       "due": due, "met": met, "pending": sum(s.pending for s in slots),
+                       "due": due, "met": met, "pending": r.pending if r else 0,
                        "rate": round(met / due, 4) if due else None})
     return series
 
@@ -275,18 +332,14 @@ def trend(principal: Principal, first: date, last: date, every: str,
 def coverage(principal: Principal, period: Period, org_unit_id: int | None = None) -> dict:
     """Firms with slots due in ``period`` as a FeatureCollection with their coverage."""
     root = _root(principal, org_unit_id)
-    slots = due_slots(scope.scoped(Assignment, principal).where(
-        Assignment.org_unit_id.in_(_subtree(root)), Assignment.firm_id.is_not(None)), period)
-    judge(slots)
-    per_firm: dict[int, dict] = {}
-    for s in slots:
-        row = per_firm.setdefault(s.assignment.firm_id, {"due": 0, "met": 0, "pending": 0,
-                                                          "last_visit": None})
-        row["due"] += 1
-        row["met"] += s.met
-        row["pending"] += s.pending
-        if s.last_visit_at and (row["last_visit"] is None or s.last_visit_at > row["last_visit"]):
-            row["last_visit"] = s.last_visit_at
+    per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending,
+                            "last_visit": r.last_visit}
+                for r in db.session.execute(
+                    select(VisitSlot.firm_id, *_slot_measures(scope.today()),
+                           func.max(VisitSlot.last_visit_at).label("last_visit"))
+                    .where(*_slots_in(principal, root, period.start, period.end),
+                           VisitSlot.firm_id.is_not(None))
+                    .group_by(VisitSlot.firm_id))}
     firms = db.session.scalars(select(Firm).where(Firm.id.in_(list(per_firm)))).all() \
         if per_firm else []
     features = []
@@ -300,3 +353,68 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
             "properties": {"id": firm.id, "name": firm.name, "org_unit_id": firm.org_unit_id,
                            **per_firm[firm.id]}})
     return {"type": "FeatureCollection", "period": period.label, "features": features}
+
+
+SLOT_STATES = ("met", "unmet", "pending", "open")
+
+
+def _group_condition(group_by: str, group: str, root: OrgUnit):
+    """The slots of one report row (``group`` as the row's ``group`` value)."""
+    if group_by == "firm_tag":
+        if group == "project":
+            return VisitSlot.firm_id.is_(None)
+        tagged = select(FirmTag.firm_id).where(FirmTag.firm_id == VisitSlot.firm_id)
+        if group == "untagged":
+            return VisitSlot.firm_id.is_not(None) & ~tagged.exists()
+        return tagged.where(FirmTag.tag == group).exists()
+    if group_by == "team" and group in ("", "none", "null"):
+        return VisitSlot.user_id.in_(select(User.id).where(User.service_team_id.is_(None)))
+    try:
+        key = int(group)
+    except ValueError:
+        raise _invalid("group", "Must be the group value of a report row.") from None
+    if group_by == "user":
+        return VisitSlot.user_id == key
+    if group_by == "team":
+        return VisitSlot.user_id.in_(select(User.id).where(User.service_team_id == key))
+    if key == root.id:
+        return VisitSlot.org_unit_id == root.id
+    unit = db.session.get(OrgUnit, key)
+    if unit is None or unit.parent_id != root.id:
+        raise _invalid("group", "Not a unit directly below the report's root.")
+    return VisitSlot.org_unit_id.in_(_subtree(unit))
+
+
+def slot_list(principal: Principal, period: Period, group_by: str, group: str | None,
+              state: str | None, org_unit_id: int | None, page_args: dict) -> dict:
+    """The due slots behind a report row (all rows without ``group``), unmet first."""
+    root = _root(principal, org_unit_id)
+    where = list(_slots_in(principal, root, period.start, period.end))
+    if group is not None:
+        where.append(_group_condition(group_by, group, root))
+    if state is not None:
+        where.append({"met": MET, "unmet": ~MET, "pending": PENDING,
+                      "open": VisitSlot.last_day.is_(None) | (VisitSlot.last_day > scope.today())
+                      }[state])
+    result = paginate(select(VisitSlot).where(*where), page_args, order_by=(
+        VisitSlot.countable > 0, VisitSlot.due_on, VisitSlot.id))
+    items = result["items"]
+    users = {u.id: u.display_name for u in db.session.scalars(select(User).where(
+        User.id.in_({s.user_id for s in items})))} if items else {}
+    names = {}
+    for model, kind in ((Firm, "firm"), (Project, "project")):
+        ids = {getattr(s, f"{kind}_id") for s in items} - {None}
+        if ids:
+            names.update({(kind, i): n for i, n in db.session.execute(
+                select(model.id, model.name).where(model.id.in_(ids)))})
+    result["items"] = [{
+        "assignment_id": s.assignment_id, "user_id": s.user_id,
+        "user_name": users.get(s.user_id), "org_unit_id": s.org_unit_id,
+        "target_kind": "firm" if s.firm_id else "project",
+        "target_id": s.firm_id or s.project_id,
+        "target_name": names.get(("firm", s.firm_id) if s.firm_id else ("project", s.project_id)),
+        "cadence": s.cadence, "slot_start": s.first_day, "slot_end": s.last_day,
+        "met": s.countable > 0, "pending": s.countable == 0 and s.pending > 0,
+        "countable_visits": s.countable, "visits_pending_review": s.pending,
+        "last_visit_at": s.last_visit_at} for s in items]
+    return result

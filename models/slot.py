@@ -1,0 +1,58 @@
+"""Visit slots (走访周期), kept as rows so reports are one indexed GROUP BY.
+
+One row per slot an assignment owes (the definitions are in ``fieldapp.stats.visit_rate``),
+with the counts of the target's visits inside it. ``fieldapp.stats.slots`` keeps the rows in
+step with assignments, firms, stage moves and visits; nothing else writes them.
+
+``due_on`` is the day that decides the period a slot is due in (a calendar slot's last day, the
+day a stage was entered), so a report for any period reads only that period's rows: its cost
+does not grow with the history kept. Calendar slots exist up to ``SlotHorizon.through``.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class VisitSlot(Base):
+    """One due slot of one assignment, with the visits that fell inside it."""
+
+    __tablename__ = "visit_slots"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "starts_at", name="uq_visit_slots_assignment_id"),
+        Index("ix_visit_slots_org_unit_id_due_on", "org_unit_id", "due_on"),
+        Index("ix_visit_slots_user_id_due_on", "user_id", "due_on"),
+        Index("ix_visit_slots_firm_id_starts_at", "firm_id", "starts_at"),
+        Index("ix_visit_slots_project_id_starts_at", "project_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"))
+    # Copies of the assignment's columns, without foreign keys of their own: the rows are
+    # written millions at a time and only ever from an assignment that has them.
+    user_id: Mapped[int] = mapped_column(Integer)
+    org_unit_id: Mapped[int] = mapped_column(Integer)
+    firm_id: Mapped[int | None] = mapped_column(Integer)
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    cadence: Mapped[str] = mapped_column(String(16))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    countable: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    last_visit_at: Mapped[datetime | None]
+
+
+class SlotHorizon(Base):
+    """The single row saying up to which day calendar slots have been written."""
+
+    __tablename__ = "slot_horizon"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    through: Mapped[date] = mapped_column(Date)
