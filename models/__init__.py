@@ -6,7 +6,7 @@ from models.base import Audited, Base, UTCDateTime, utcnow
 from models.firm import FIRM_STATUSES, FIRM_TAGS, Firm, FirmTag, Site, SiteVersion
 from models.org import ORG_UNIT_KINDS, Department, OrgUnit, ServiceTeam
 from models.project import PROJECT_STAGES, Project, ProjectStageChange, project_departments
-from models.slot import SlotHorizon, VisitSlot
+from models.slot import SlotHorizon, VisitSlot, VisitSlotTotal
 from models.user import ROLES, AuthSession, User
 from models.visit import (
     COUNTABLE_STATUSES,
@@ -54,6 +54,7 @@ __all__ = [
     "VisitPhoto",
     "VisitReview",
     "VisitSlot",
+    "VisitSlotTotal",
     "project_departments",
     "utcnow",
 ]

@@ -56,3 +56,17 @@ class SlotHorizon(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     through: Mapped[date] = mapped_column(Date)
+
+
+class VisitSlotTotal(Base):
+    """Due, met and pending slots per org unit and due day: what the trend reads, kept in step
+    with ``visit_slots`` by the same writes (deltas), so a province's year is a few thousand
+    rows to add up instead of millions of slots."""
+
+    __tablename__ = "visit_slot_totals"
+
+    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)

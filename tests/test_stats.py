@@ -397,3 +397,12 @@ def test_a_report_past_the_written_slots_writes_them_first(report, scene):
     scene.assign("c1", scene.firm(), cadence="monthly")
     assert report("2028-02")["total"]["due"] == 1
     assert report("2028-W09")["total"]["due"] == 1  # the week holding 29 February
+
+
+def test_a_unit_without_children_is_its_own_row(report, scene, world):
+    f = scene.firm(unit=world.park_a)
+    scene.assign("c1", f)
+    scene.visit("c1", f, at("2026-10-05"))
+    body = report("2026-10", org_unit_id=world.park_a.id)
+    assert [(r["label"], r["due"], r["met"], r["firms_visited"]) for r in body["rows"]] == [
+        ("park A", 1, 1, 1)]

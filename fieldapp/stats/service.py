@@ -21,7 +21,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, func, literal_column, select
 
 from fieldapp import scope
 from fieldapp.assignments.periods import current_slot, local_midnight, slots_overlapping
@@ -42,6 +42,7 @@ from models import (
     User,
     Visit,
     VisitSlot,
+    VisitSlotTotal,
     utcnow,
 )
 
@@ -69,62 +70,48 @@ def _subtree(root: OrgUnit):
 
 
 class Grouper:
-    """Row keys and labels of one grouping, from the (user, unit, tag) a count belongs to."""
+    """One grouping as SQL: the row key of a slot or a visit, and the rows' labels."""
 
     def __init__(self, group_by: str, root: OrgUnit):
         self.group_by, self.root = group_by, root
-        self.labels: dict = {}
-        self._units = {u.id: u for u in db.session.scalars(
-            select(OrgUnit).where(scope.in_subtree(root.path)))}
-        self._users: dict[int, User] = {}
+        units = db.session.scalars(select(OrgUnit).where(scope.in_subtree(root.path))).all()
+        self._children = {u.id: u for u in units if u.parent_id == root.id}
+        self._units = units
 
-    def prepare(self, user_ids) -> None:
-        """Load the users (and teams) the keys need."""
-        if user_ids and self.group_by in ("user", "team"):
-            self._users = {u.id: u for u in db.session.scalars(
-                select(User).where(User.id.in_(set(user_ids))))}
-        if self.group_by == "team":
-            teams = {t.id: t.name for t in db.session.scalars(select(ServiceTeam))}
-            self.labels.update({("team", k): v for k, v in teams.items()})
-
-    def key(self, user_id: int, unit_id: int, tag: str | None):
-        """The row key a count with these attributes goes to (None: outside the report)."""
+    def key(self, model):
+        """The key column of ``model`` (VisitSlot or Visit) and the joins it needs."""
         if self.group_by == "user":
-            user = self._users.get(user_id)
-            self.labels[("user", user_id)] = user.display_name if user else str(user_id)
-            return ("user", user_id)
+            return model.user_id, []
         if self.group_by == "team":
-            user = self._users.get(user_id)
-            team = user.service_team_id if user else None
-            self.labels.setdefault(("team", team), "无服务队 no team")
-            return ("team", team)
+            return User.service_team_id, [(User, User.id == model.user_id)]
         if self.group_by == "firm_tag":
-            return ("firm_tag", tag)
-        unit = self._units.get(unit_id)
-        if unit is None:
-            return None
-        rest = unit.path[len(self.root.path):].strip("/")
-        child = int(rest.split("/")[0]) if rest else self.root.id
-        self.labels[("org_unit", child)] = self._units[child].name
-        return ("org_unit", child)
+            return _tag_of(model.firm_id), [(FirmTag, FirmTag.firm_id == model.firm_id)]
+        whens = []
+        for child in self._children.values():
+            whens.append((model.org_unit_id.in_(
+                [u.id for u in self._units if u.path.startswith(child.path)]), child.id))
+        return (case(*whens, else_=self.root.id) if whens
+                # a cast, so that no database reads it as a column position
+                else cast(literal_column(str(int(self.root.id))), Integer)), []
+
+    def labels(self, keys) -> dict:
+        """``{key: label}`` for the keys found."""
+        keys = set(keys)
+        if self.group_by == "user":
+            return {u.id: u.display_name for u in db.session.scalars(
+                select(User).where(User.id.in_(keys - {None})))}
+        if self.group_by == "team":
+            return {None: "无服务队 no team", **{t.id: t.name for t in db.session.scalars(
+                select(ServiceTeam).where(ServiceTeam.id.in_(keys - {None})))}}
+        if self.group_by == "firm_tag":
+            return {k: k for k in keys}
+        return {self.root.id: self.root.name, **{k: c.name for k, c in self._children.items()}}
 
 
-def _empty() -> dict:
-    return {"due": 0, "met": 0, "pending": 0, "open": 0, "visits": 0, "countable": 0,
-            "pending_review": 0, "rejected": 0, "flagged": 0, "timely": 0, "firms": set()}
-
-
-def _finish(row: dict) -> dict:
-    visits = row["visits"]
-    return {
-        "due": row["due"], "met": row["met"], "pending": row["pending"], "open": row["open"],
-        "rate": round(row["met"] / row["due"], 4) if row["due"] else None,
-        "visits": visits, "countable": row["countable"],
-        "pending_review": row["pending_review"], "rejected": row["rejected"],
-        "flagged_share": round(row["flagged"] / visits, 4) if visits else None,
-        "firms_visited": len(row["firms"]),
-        "on_time_share": round(row["timely"] / visits, 4) if visits else None,
-    }
+def _grouped(stmt, key, joins):
+    for model, on in joins:
+        stmt = stmt.outerjoin(model, on)
+    return stmt.add_columns(key.label("key")).group_by(key)
 
 
 def _count(condition):
@@ -169,64 +156,54 @@ def _timely():
         TIMELY.total_seconds() / 86400
 
 
+def _visit_measures():
+    countable = Visit.status.in_(COUNTABLE_STATUSES)
+    return (func.count().label("visits"), _count(countable).label("countable"),
+            _count(Visit.status == "needs_review").label("pending_review"),
+            _count(Visit.status == "rejected").label("rejected"),
+            _count(func.json_array_length(Visit.flags) > 0).label("flagged"),
+            _count(_timely()).label("timely"),
+            func.count(case((countable, Visit.firm_id)).distinct()).label("firms"))
+
+
+SLOT_FIELDS = ("due", "met", "pending", "open")
+VISIT_FIELDS = ("visits", "countable", "pending_review", "rejected", "flagged", "timely",
+                "firms")
+
+
+def _finish(row) -> dict:
+    due, met, visits = row["due"], row["met"], row["visits"]
+    return {
+        "due": due, "met": met, "pending": row["pending"], "open": row["open"],
+        "rate": round(met / due, 4) if due else None,
+        "visits": visits, "countable": row["countable"],
+        "pending_review": row["pending_review"], "rejected": row["rejected"],
+        "flagged_share": round(row["flagged"] / visits, 4) if visits else None,
+        "firms_visited": row["firms"],
+        "on_time_share": round(row["timely"] / visits, 4) if visits else None,
+    }
+
+
 def visit_rate(principal: Principal, period: Period, group_by: str,
                org_unit_id: int | None = None) -> dict:
-    """The visit-rate report: one row per group and the totals."""
+    """The visit-rate report: one row per group and the totals, each counted by the database
+    (a firm with two tags counts in both tag rows and once in the totals)."""
     root = _root(principal, org_unit_id)
-    where = _slots_in(principal, root, period.start, period.end)
-    today = scope.today()
-    tagged = group_by == "firm_tag"
-    keys = [VisitSlot.user_id, VisitSlot.org_unit_id]
-    stmt = select(*keys, *_slot_measures(today)).where(*where)
-    if tagged:
-        tag = _tag_of(VisitSlot.firm_id).label("tag")
-        keys.append(tag)
-        stmt = stmt.add_columns(tag).outerjoin(FirmTag, FirmTag.firm_id == VisitSlot.firm_id)
-    slot_rows = db.session.execute(stmt.group_by(*keys)).all()
-    countable = Visit.status.in_(COUNTABLE_STATUSES)
-    vkeys = [Visit.user_id, Visit.org_unit_id, Visit.firm_id]
-    vstmt = select(
-        *vkeys,
-        func.count().label("visits"), _count(countable).label("countable"),
-        _count(Visit.status == "needs_review").label("pending_review"),
-        _count(Visit.status == "rejected").label("rejected"),
-        _count(func.json_array_length(Visit.flags) > 0).label("flagged"),
-        _count(_timely()).label("timely"),
-    ).where(scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
-            Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
-    if tagged:
-        vtag = _tag_of(Visit.firm_id).label("tag")
-        vkeys.append(vtag)
-        vstmt = vstmt.add_columns(vtag).outerjoin(FirmTag, FirmTag.firm_id == Visit.firm_id)
-    visit_rows = db.session.execute(vstmt.group_by(*vkeys)).all()
+    slots_where = _slots_in(principal, root, period.start, period.end)
+    visits_where = (scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
+                    Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
     grouper = Grouper(group_by, root)
-    grouper.prepare([r.user_id for r in slot_rows] + [r.user_id for r in visit_rows])
-    rows, total = defaultdict(_empty), _empty()
-    counted_total = set()
-    for r in slot_rows:
-        key = grouper.key(r.user_id, r.org_unit_id, getattr(r, "tag", None))
-        # A firm with two tags is in two rows: then the totals come from their own query.
-        for bucket in ([rows[key]] if key else []) + ([] if tagged else [total]):
-            for name in ("due", "met", "pending", "open"):
-                bucket[name] += getattr(r, name)
-    for r in visit_rows:
-        key = grouper.key(r.user_id, r.org_unit_id, getattr(r, "tag", None))
-        buckets = [rows[key]] if key else []
-        ident = (r.user_id, r.org_unit_id, r.firm_id)
-        if ident not in counted_total:
-            counted_total.add(ident)
-            buckets.append(total)
-        for bucket in buckets:
-            for name in ("visits", "countable", "pending_review", "rejected", "flagged",
-                         "timely"):
-                bucket[name] += getattr(r, name)
-            if r.countable and r.firm_id is not None:
-                bucket["firms"].add(r.firm_id)
-    if tagged:
-        t = db.session.execute(select(*_slot_measures(today)).where(*where)).one()
-        for name in ("due", "met", "pending", "open"):
-            total[name] = t._mapping[name]
-    out = [{"group": key[1], "label": grouper.labels.get(key, str(key[1])), **_finish(row)}
+    slot_stmt = select(*_slot_measures(scope.today())).where(*slots_where)
+    visit_stmt = select(*_visit_measures()).where(*visits_where)
+    rows: dict = defaultdict(lambda: dict.fromkeys(SLOT_FIELDS + VISIT_FIELDS, 0))
+    for stmt, model, names in ((slot_stmt, VisitSlot, SLOT_FIELDS),
+                               (visit_stmt, Visit, VISIT_FIELDS)):
+        for r in db.session.execute(_grouped(stmt, *grouper.key(model))).mappings():
+            rows[r["key"]].update({n: r[n] for n in names})
+    total = {**db.session.execute(slot_stmt).mappings().one(),
+             **db.session.execute(visit_stmt).mappings().one()}
+    labels = grouper.labels(rows)
+    out = [{"group": key, "label": labels.get(key, str(key)), **_finish(row)}
            for key, row in rows.items()]
     out.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0,
                             str(r["label"])))
@@ -235,56 +212,58 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
             "total": {"group": None, "label": "合计 total", **_finish(total)}}
 
 
+def _last_countable(column, target):
+    return select(func.max(Visit.captured_at)).where(
+        column == target, Visit.status.in_(COUNTABLE_STATUSES)).scalar_subquery()
+
+
 def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -> list[dict]:
     """Assignments in force on ``as_of`` whose slot running then has no countable visit yet
     (by anyone assigned), never-visited first, then the longest since the last countable visit.
-    Closed firms are left out."""
+    Closed firms are left out. One query of plain rows: a county's list reads no entities."""
     root = _root(principal, org_unit_id)
-    rows = db.session.scalars(scope.scoped(Assignment, principal).where(
-        Assignment.org_unit_id.in_(_subtree(root)), Assignment.starts_on <= as_of,
-        Assignment.ends_on.is_(None) | (Assignment.ends_on >= as_of))).all()
-    firms = {f.id: f for f in db.session.scalars(select(Firm).where(
-        Firm.id.in_({a.firm_id for a in rows if a.firm_id})))} if rows else {}
-    projects = {p.id: p for p in db.session.scalars(select(Project).where(
-        Project.id.in_({a.project_id for a in rows if a.project_id})))} if rows else {}
-    users = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_({a.user_id for a in rows})))} if rows else {}
+    rows = db.session.execute(
+        select(Assignment.id, Assignment.user_id, Assignment.firm_id, Assignment.project_id,
+               Assignment.org_unit_id, Assignment.cadence, User.display_name,
+               func.coalesce(Firm.name, Project.name).label("target_name"),
+               Firm.status.label("firm_status"), Project.stage_entered_at,
+               case((Assignment.firm_id.is_not(None),
+                     _last_countable(Visit.firm_id, Assignment.firm_id)),
+                    else_=_last_countable(Visit.project_id, Assignment.project_id))
+               .label("visited"))
+        .join(User, User.id == Assignment.user_id)
+        .outerjoin(Firm, Firm.id == Assignment.firm_id)
+        .outerjoin(Project, Project.id == Assignment.project_id)
+        .where(scope.visible(Assignment, principal),
+               Assignment.org_unit_id.in_(_subtree(root)), Assignment.starts_on <= as_of,
+               Assignment.ends_on.is_(None) | (Assignment.ends_on >= as_of))).all()
     moment = min(local_midnight(as_of + timedelta(days=1)), utcnow()) - timedelta(microseconds=1)
-    last = {**_last_visits(Visit.firm_id, firms), **_last_visits(Visit.project_id, projects)}
+    slots_of: dict = {}
     out = []
     for a in rows:
-        target = firms.get(a.firm_id) if a.firm_id else projects.get(a.project_id)
-        if a.firm_id and target.status == "closed":
+        if a.firm_status == "closed":
             continue
-        entered = target.stage_entered_at if a.cadence == "per_stage" else None
-        slot = current_slot(a.cadence, moment if entered is None else max(moment, entered),
-                            stage_entered_at=entered)
-        visited = last.get(("firm" if a.firm_id else "project", target.id))
+        if a.cadence == "per_stage":
+            entered = a.stage_entered_at
+            slot = current_slot(a.cadence, max(moment, entered), stage_entered_at=entered)
+        else:
+            slot = slots_of.get(a.cadence) or slots_of.setdefault(
+                a.cadence, current_slot(a.cadence, moment))
+        visited = a.visited
         if visited is not None and slot.contains(visited):
             continue
-        user = users[a.user_id]
         days = None if visited is None else (as_of - visited.astimezone(
             scope.LOCAL_TZ).date()).days
         out.append({
-            "assignment_id": a.id, "user_id": a.user_id, "user_name": user.display_name,
-            "target_kind": "firm" if a.firm_id else "project", "target_id": target.id,
-            "target_name": target.name, "org_unit_id": a.org_unit_id, "cadence": a.cadence,
+            "assignment_id": a.id, "user_id": a.user_id, "user_name": a.display_name,
+            "target_kind": "firm" if a.firm_id else "project",
+            "target_id": a.firm_id or a.project_id, "target_name": a.target_name,
+            "org_unit_id": a.org_unit_id, "cadence": a.cadence,
             "slot_start": slot.start, "slot_end": slot.end, "last_visit_at": visited,
             "days_since_last_visit": days})
     out.sort(key=lambda r: (r["days_since_last_visit"] is not None,
                             -(r["days_since_last_visit"] or 0), r["target_name"]))
     return out
-
-
-def _last_visits(column, targets: dict) -> dict:
-    """``{(kind, id): time}`` of each target's last countable visit, whoever filed it."""
-    if not targets:
-        return {}
-    kind = "firm" if column is Visit.firm_id else "project"
-    return {(kind, target): at for target, at in db.session.execute(
-        select(column, func.max(Visit.captured_at)).where(
-            column.in_(list(targets)), Visit.status.in_(COUNTABLE_STATUSES))
-        .group_by(column))}
 
 
 TREND_MAX_POINTS = 60
@@ -315,10 +294,18 @@ def trend(principal: Principal, first: date, last: date, every: str,
         raise _invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
     root = _root(principal, org_unit_id)
     where = _slots_in(principal, root, periods[0].start, periods[-1].end)
-    bucket = case(*((VisitSlot.due_on <= p.end, i) for i, p in enumerate(periods)))
-    found = {r.bucket: r for r in db.session.execute(
-        select(bucket.label("bucket"), *_slot_measures(scope.today()))
-        .where(*where).group_by(bucket))}
+    if principal.has("admin", "manager"):
+        # Everything in the root's subtree is in scope: the per-unit, per-day totals suffice.
+        t = VisitSlotTotal
+        bucket = case(*((t.due_on <= p.end, i) for i, p in enumerate(periods)))
+        stmt = select(bucket.label("bucket"), func.sum(t.due).label("due"),
+                      func.sum(t.met).label("met"), func.sum(t.pending).label("pending")).where(
+            t.org_unit_id.in_(_subtree(root)), t.due_on >= periods[0].start,
+            t.due_on <= periods[-1].end)
+    else:
+        bucket = case(*((VisitSlot.due_on <= p.end, i) for i, p in enumerate(periods)))
+        stmt = select(bucket.label("bucket"), *_slot_measures(scope.today())).where(*where)
+    found = {r.bucket: r for r in db.session.execute(stmt.group_by(bucket))}
     series = []
     for i, period in enumerate(periods):
         r = found.get(i)

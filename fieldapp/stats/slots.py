@@ -26,6 +26,7 @@ from itertools import chain
 
 from sqlalchemy import and_, case, delete, event, func, insert, or_, select, text, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -38,11 +39,13 @@ from models import (
     SlotHorizon,
     Visit,
     VisitSlot,
+    VisitSlotTotal,
 )
 from models.bulk import insert_rows
 
 CALENDAR = ("weekly", "monthly", "quarterly")
 SLOTS = VisitSlot.__table__
+TOTALS = VisitSlotTotal.__table__
 VISITS = Visit.__table__
 ASSIGNMENTS = Assignment.__table__
 CHUNK = 20_000
@@ -122,6 +125,35 @@ def recount(conn: Connection, condition, *, fresh: bool = False) -> None:
             last_visit_at=counts.c.last_visit_at))
 
 
+def _totals(conn: Connection, condition) -> dict:
+    """``{(org_unit_id, due_on): (due, met, pending)}`` of the slots ``condition`` selects."""
+    met = SLOTS.c.countable > 0
+    pending = (SLOTS.c.countable == 0) & (SLOTS.c.pending > 0)
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in conn.execute(
+        select(SLOTS.c.org_unit_id, SLOTS.c.due_on, func.count(),
+               func.sum(case((met, 1), else_=0)), func.sum(case((pending, 1), else_=0)))
+        .where(condition).group_by(SLOTS.c.org_unit_id, SLOTS.c.due_on))}
+
+
+def _add_totals(conn: Connection, before: dict, after: dict) -> None:
+    """Add ``after − before`` to ``visit_slot_totals``."""
+    rows = []
+    for key in before.keys() | after.keys():
+        old, new = before.get(key, (0, 0, 0)), after.get(key, (0, 0, 0))
+        delta = [n - o for n, o in zip(new, old, strict=True)]
+        if any(delta):
+            rows.append({"org_unit_id": key[0], "due_on": key[1], "due": delta[0],
+                         "met": delta[1], "pending": delta[2]})
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(TOTALS)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[TOTALS.c.org_unit_id, TOTALS.c.due_on],
+        set_={name: TOTALS.c[name] + stmt.excluded[name] for name in ("due", "met", "pending")}),
+        rows)
+
+
 def horizon(conn: Connection) -> date | None:
     """The day up to which calendar slots are written (None: never written)."""
     return conn.scalar(select(SlotHorizon.through).where(SlotHorizon.id == 1))
@@ -179,9 +211,12 @@ def refresh_assignments(conn: Connection, ids) -> None:
     rows = conn.execute(select(ASSIGNMENTS).where(ASSIGNMENTS.c.id.in_(ids))).all()
     _lock_targets(conn, {_key("firm", a.firm_id) if a.firm_id else _key("project", a.project_id)
                          for a in rows})
-    conn.execute(delete(SLOTS).where(SLOTS.c.assignment_id.in_(ids)))
+    mine = SLOTS.c.assignment_id.in_(ids)
+    before = _totals(conn, mine)
+    conn.execute(delete(SLOTS).where(mine))
     if _write(conn, rows, None, horizon(conn)):
-        recount(conn, SLOTS.c.assignment_id.in_(ids), fresh=True)
+        recount(conn, mine, fresh=True)
+    _add_totals(conn, before, _totals(conn, mine))
 
 
 def recount_at(conn: Connection, touched) -> None:
@@ -189,8 +224,11 @@ def recount_at(conn: Connection, touched) -> None:
     _lock_targets(conn, {_key(kind, target) for kind, target, _ in touched})
     for kind, target, moment in touched:
         column = SLOTS.c.firm_id if kind == "firm" else SLOTS.c.project_id
-        recount(conn, and_(column == target, SLOTS.c.starts_at <= moment,
-                           or_(SLOTS.c.ends_at.is_(None), SLOTS.c.ends_at > moment)))
+        holding = and_(column == target, SLOTS.c.starts_at <= moment,
+                       or_(SLOTS.c.ends_at.is_(None), SLOTS.c.ends_at > moment))
+        before = _totals(conn, holding)
+        recount(conn, holding)
+        _add_totals(conn, before, _totals(conn, holding))
 
 
 def _calendar_chunks(conn: Connection, after: date | None, through: date):
@@ -230,6 +268,8 @@ def rebuild(conn: Connection, through: date) -> int:
     written += _write(conn, conn.execute(select(ASSIGNMENTS).where(
         ASSIGNMENTS.c.cadence == "per_stage")).all(), None, None)
     recount(conn, SLOTS.c.id.is_not(None), fresh=True)
+    conn.execute(delete(TOTALS))
+    _add_totals(conn, {}, _totals(conn, SLOTS.c.id.is_not(None)))
     _set_horizon(conn, through, existed)
     return written
 
@@ -248,7 +288,9 @@ def extend(conn: Connection, day: date) -> int:
     written = 0
     for rows in _calendar_chunks(conn, current, through):
         written += _write(conn, rows, current, through)
-    recount(conn, SLOTS.c.due_on > current, fresh=True)
+    new = and_(SLOTS.c.due_on > current, SLOTS.c.cadence.in_(CALENDAR))
+    recount(conn, new, fresh=True)
+    _add_totals(conn, {}, _totals(conn, new))
     _set_horizon(conn, through, True)
     return written
 

@@ -52,6 +52,15 @@ def upgrade() -> None:
     op.create_index("ix_visit_slots_project_id_starts_at", "visit_slots",
                     ["project_id", "starts_at"], unique=False)
     op.create_table(
+        "visit_slot_totals",
+        sa.Column("org_unit_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("due", sa.Integer(), nullable=False),
+        sa.Column("met", sa.Integer(), nullable=False),
+        sa.Column("pending", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("org_unit_id", "due_on", name=op.f("pk_visit_slot_totals")),
+    )
+    op.create_table(
         "slot_horizon",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("through", sa.Date(), nullable=False),
@@ -62,6 +71,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert."""
     op.drop_table("slot_horizon")
+    op.drop_table("visit_slot_totals")
     op.drop_index("ix_visit_slots_project_id_starts_at", table_name="visit_slots")
     op.drop_index("ix_visit_slots_firm_id_starts_at", table_name="visit_slots")
     op.drop_index("ix_visit_slots_user_id_due_on", table_name="visit_slots")
