@@ -160,9 +160,26 @@ def slots_rebuild() -> None:
     click.echo(f"slots written={written} through={through}")
 
 
+@click.group("issues")
+def issues_group() -> None:
+    """Issue (诉求) commands."""
+
+
+@issues_group.command("tick")
+@with_appcontext
+def issues_tick() -> None:
+    """Flag overdue issues, raise supervision, auto-close unrated ones, fill deadlines the
+    calendar now knows (cron: every few minutes)."""
+    from fieldapp.issues.service import tick
+
+    counts = tick()
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
 def register_commands(app) -> None:
     """Add fieldapp's commands to the app's CLI."""
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
     app.cli.add_command(firms_group)
     app.cli.add_command(slots_group)
+    app.cli.add_command(issues_group)

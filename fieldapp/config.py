@@ -50,6 +50,13 @@ DEFAULTS: dict[str, object] = {
     "PHOTO_MAX_DISTANCE_M": 500.0,
     # Bulk import over HTTP: largest file accepted (the CLI has no limit).
     "IMPORT_MAX_BYTES": 20 * 1_048_576,
+    # Issues: tracking-number prefix; working days a firm may reopen after resolution; working
+    # days after which an unrated resolved issue closes; working days overdue before
+    # supervision goes from level 1 to level 2.
+    "ISSUE_TRACKING_PREFIX": "XY",
+    "ISSUE_REOPEN_WINDOW_DAYS": 15,
+    "ISSUE_AUTO_CLOSE_DAYS": 10,
+    "ISSUE_SUPERVISE_AFTER_DAYS": 5,
 }
 
 

@@ -13,6 +13,8 @@ Rules per model and role (a user with several roles sees the union):
   the sites of those, and their own assignments, past ones included.
 - handler: their own unit, department and themselves.
 - firm: their own unit and themselves; their own firm, its sites and the projects it owns.
+- issues: managers their subtree; commissioners and butlers those of firms assigned to them and
+  those they raised; handlers those their department holds now; firm users their firm's.
 - visits: managers those filed for targets in their subtree; commissioners and butlers their
   own; firm users none (a visit's evidence is about staff, not for the firm).
 
@@ -34,6 +36,7 @@ from models import (
     AuditEvent,
     Department,
     Firm,
+    Issue,
     OrgUnit,
     Project,
     ServiceTeam,
@@ -152,6 +155,20 @@ _RULES: dict[type, dict[str, Rule]] = {
         "manager": lambda p: Assignment.org_unit_id.in_(subtree_ids(p)),
         "commissioner": lambda p: Assignment.user_id == p.user_id,
         "butler": lambda p: Assignment.user_id == p.user_id,
+    },
+    # Issues: managers their subtree; commissioners and butlers those of the firms assigned to
+    # them today and those they raised; handlers those their department holds now; firm users
+    # their own firm's.
+    Issue: {
+        "admin": _everything,
+        "manager": lambda p: Issue.org_unit_id.in_(subtree_ids(p)),
+        "commissioner": lambda p: Issue.firm_id.in_(assigned_firm_ids(p))
+        | (Issue.created_by_id == p.user_id),
+        "butler": lambda p: Issue.firm_id.in_(assigned_firm_ids(p))
+        | (Issue.created_by_id == p.user_id),
+        "handler": lambda p: (Issue.department_id == p.department_id)
+        if p.department_id is not None else false(),
+        "firm": _own_firm(Issue.firm_id),
     },
     # A visit slot is an assignment's due visit: seen with the assignment.
     VisitSlot: {

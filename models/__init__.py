@@ -4,6 +4,20 @@ from models.assignment import CADENCES, Assignment
 from models.audit import AuditEvent
 from models.base import Audited, Base, UTCDateTime, utcnow
 from models.firm import FIRM_STATUSES, FIRM_TAGS, Firm, FirmTag, Site, SiteVersion
+from models.issue import (
+    GOOD_RATINGS,
+    ISSUE_SOURCES,
+    ISSUE_STATES,
+    RATINGS,
+    RESULT_CODES,
+    CalendarDay,
+    CalendarYear,
+    Issue,
+    IssueCategory,
+    IssueCounter,
+    IssueEvent,
+    department_categories,
+)
 from models.org import ORG_UNIT_KINDS, Department, OrgUnit, ServiceTeam
 from models.project import PROJECT_STAGES, Project, ProjectStageChange, project_departments
 from models.slot import SlotHorizon, VisitSlot, VisitSlotTotal
@@ -14,7 +28,6 @@ from models.visit import (
     REVIEW_DECISIONS,
     REVIEW_REASONS,
     VISIT_STATUSES,
-    Issue,
     Visit,
     VisitPhoto,
     VisitReview,
@@ -25,9 +38,14 @@ __all__ = [
     "COUNTABLE_STATUSES",
     "FIRM_STATUSES",
     "FIRM_TAGS",
+    "GOOD_RATINGS",
+    "ISSUE_SOURCES",
+    "ISSUE_STATES",
     "ORG_UNIT_KINDS",
     "PROJECT_STAGES",
     "PURPOSES",
+    "RATINGS",
+    "RESULT_CODES",
     "REVIEW_DECISIONS",
     "REVIEW_REASONS",
     "ROLES",
@@ -37,10 +55,15 @@ __all__ = [
     "Audited",
     "AuthSession",
     "Base",
+    "CalendarDay",
+    "CalendarYear",
     "Department",
     "Firm",
     "FirmTag",
     "Issue",
+    "IssueCategory",
+    "IssueCounter",
+    "IssueEvent",
     "OrgUnit",
     "Project",
     "ProjectStageChange",
@@ -55,6 +78,7 @@ __all__ = [
     "VisitReview",
     "VisitSlot",
     "VisitSlotTotal",
+    "department_categories",
     "project_departments",
     "utcnow",
 ]

@@ -1,6 +1,7 @@
 """Visits (走访) with their evidence and verification, review decisions, and raised issues."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -18,6 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Audited, Base, utcnow
+
+if TYPE_CHECKING:
+    from models.issue import Issue
 
 VISIT_STATUSES = ("accepted", "needs_review", "approved", "rejected")
 COUNTABLE_STATUSES = ("accepted", "approved")
@@ -128,29 +132,6 @@ class VisitReview(Audited, Base):
     def audit_org_unit_id(self) -> int | None:
         """A review's trail belongs to its visit's unit."""
         return self.visit.org_unit_id if self.visit is not None else None
-
-
-class Issue(Audited, Base):
-    """A firm's issue (诉求). The visits work stores those raised during a visit; the issue
-    lifecycle (states, departments, deadlines, timeline) extends this table later.
-    """
-
-    __tablename__ = "issues"
-    __table_args__ = (Index("ix_issues_firm_id_created_at", "firm_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
-    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
-    category: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="submitted")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    visit: Mapped[Visit | None] = relationship(back_populates="raised_issues")
 
 
 class VisitPhoto(Audited, Base):

@@ -1,5 +1,230 @@
-"""HTTP routes for issues (being built: see the open issue)."""
+"""``/issues`` (诉求): raising, acting on, listing; ``/track`` for firms; ``/calendar`` for
+admins."""
 
-from fieldapp.extensions import Blueprint
+from datetime import date
 
-blp = Blueprint("issues", __name__, url_prefix="/api/v1")
+from flask import g
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from fieldapp import scope
+from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.errors import Problem
+from fieldapp.extensions import Blueprint, db
+from fieldapp.issues import lifecycle
+from fieldapp.issues.schemas import IssueAction, IssueCreate, IssueOut, IssueQuery
+from fieldapp.issues.service import (
+    act,
+    calendar,
+    create_issue,
+    issue_query,
+    parties_of,
+    suggested_departments,
+    timeline,
+    track,
+)
+from fieldapp.issues.workdays import CalendarGap
+from fieldapp.pagination import PageArgs, page_of, paginate
+from fieldapp.stats.export import plain
+from models import CalendarDay, CalendarYear, Issue
+
+blp = Blueprint("issues", __name__, url_prefix="/api/v1",
+                description="Issues (诉求): the closed loop from submission to rating")
+
+
+class IssueListQuery(IssueQuery, PageArgs):
+    """Filters and paging."""
+
+
+def _staff_view(issue: Issue) -> dict:
+    body = IssueOut().dump(issue)
+    principal = current_principal()
+    body["allowed_actions"] = lifecycle.allowed(parties_of(principal, issue), issue.state)
+    body["suggested_department_ids"] = suggested_departments(issue)
+    return body
+
+
+def _view(issue: Issue) -> dict:
+    """Firm users get the public timeline only; staff the whole issue."""
+    principal = current_principal()
+    if principal.has("firm") and not principal.has("admin", "manager", "commissioner",
+                                                   "butler", "handler"):
+        body = plain(timeline(issue))
+        body["id"] = issue.id
+        body["allowed_actions"] = lifecycle.allowed(parties_of(principal, issue), issue.state)
+        return body
+    return _staff_view(issue)
+
+
+@blp.route("/issues")
+class Issues(MethodView):
+    """Issues in the caller's scope."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(IssueListQuery, location="query")
+    @blp.response(200, page_of(IssueOut))
+    def get(self, args):
+        """List issues: managers their subtree, handlers their department's, commissioners
+        and butlers their firms', firm users their own. Filters: state, department, category,
+        firm, org unit (subtree), overdue, supervised, period (created in)."""
+        return paginate(issue_query(current_principal(), args), args,
+                        order_by=[Issue.created_at.desc(), Issue.id.desc()])
+
+    @blp.arguments(IssueCreate)
+    @blp.response(201)
+    def post(self, data):
+        """Raise an issue for a firm (managers, commissioners and butlers in scope; a firm
+        user for their own firm). It gets a tracking number and a response deadline."""
+        return _view(create_issue(current_principal(), data))
+
+
+@blp.route("/issues/<int:issue_id>")
+class IssueItem(MethodView):
+    """One issue."""
+
+    decorators = [login_required()]
+
+    @blp.response(200)
+    def get(self, issue_id):
+        """The issue with its events and the actions the caller may take now (firm users: the
+        public timeline)."""
+        return _view(scope.get_visible(Issue, issue_id, current_principal()))
+
+
+@blp.route("/issues/<int:issue_id>/actions")
+class IssueActions(MethodView):
+    """Transitions."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(IssueAction)
+    @blp.response(200)
+    def post(self, data, issue_id):
+        """Take one action: accept, reject (public reason), merge (into_id), dispatch
+        (department_id), return (退单, reason), sign, request_suspension, suspend (public
+        reason), resume, resolve (reply, result_code), rate (rating, comment), confirm, reopen
+        (reason, within the window), close, callback (回访 note), supervise (level 1–2).
+        A role that may never take the action: 403; a state it cannot be taken from: 409; both
+        list ``allowed_actions``."""
+        return _view(act(current_principal(), issue_id, data))
+
+
+@blp.route("/issues/<int:issue_id>/timeline")
+class IssueTimeline(MethodView):
+    """What the firm sees."""
+
+    decorators = [login_required()]
+
+    @blp.response(200)
+    def get(self, issue_id):
+        """The public timeline with firm-facing labels, the department responsible now, the
+        deadline and the next step; never internal texts or staff identities."""
+        return plain(timeline(scope.get_visible(Issue, issue_id, current_principal())))
+
+
+@blp.route("/track/<string(maxlength=32):tracking_no>")
+class Track(MethodView):
+    """Parcel-style tracking by number."""
+
+    decorators = [login_required()]
+
+    @blp.response(200)
+    def get(self, tracking_no):
+        """The public timeline of the issue with this tracking number (404 for a number the
+        caller may not see, another firm's included)."""
+        return plain(track(current_principal(), tracking_no))
+
+
+class CalendarQuery(Schema):
+    """``GET /calendar``."""
+
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+
+
+class CalendarDayIn(Schema):
+    """``PUT /calendar/days/{day}``."""
+
+    workday = fields.Boolean(required=True)
+    note = fields.String(validate=validate.Length(max=100))
+
+
+class CalendarYearIn(Schema):
+    """``PUT /calendar/years/{year}``."""
+
+    note = fields.String(validate=validate.Length(max=100))
+
+
+def _require_admin() -> None:
+    if not current_principal().has("admin"):
+        raise scope.forbidden("Only admins change the working-day calendar.")
+
+
+@blp.route("/calendar")
+class Calendar(MethodView):
+    """The working-day calendar admins extend."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(CalendarQuery, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """A year's days entered by admins, and whether the year is known (to the package or
+        declared by an admin)."""
+        year = args["year"]
+        try:
+            calendar().is_workday(date(year, 6, 1))
+            known = True
+        except CalendarGap:
+            known = False
+        days = db.session.scalars(select(CalendarDay).where(
+            CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            .order_by(CalendarDay.day)).all()
+        return {"year": year, "known": known,
+                "declared": db.session.get(CalendarYear, year) is not None,
+                "days": [{"day": d.day.isoformat(), "workday": d.workday, "note": d.note}
+                         for d in days]}
+
+
+@blp.route("/calendar/days/<string(length=10):day>")
+class CalendarDayItem(MethodView):
+    """One day an admin enters."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(CalendarDayIn)
+    @blp.response(200)
+    def put(self, data, day):
+        """Enter a day off (holiday) or a make-up working day (调休)."""
+        _require_admin()
+        try:
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise Problem(422, "The request has invalid fields.", slug="validation",
+                          errors={"day": ["Expected YYYY-MM-DD."]}) from None
+        row = db.session.get(CalendarDay, when) or CalendarDay(day=when)
+        row.workday, row.note = data["workday"], data.get("note")
+        db.session.add(row)
+        db.session.commit()
+        g.pop("work_calendar", None)
+        return {"day": when.isoformat(), "workday": row.workday, "note": row.note}
+
+
+@blp.route("/calendar/years/<int:year>")
+class CalendarYearItem(MethodView):
+    """A year admins have entered in full."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(CalendarYearIn)
+    @blp.response(200)
+    def put(self, data, year):
+        """Declare the year's arrangement entered: its other days follow Monday–Friday."""
+        _require_admin()
+        row = db.session.get(CalendarYear, year) or CalendarYear(year=year)
+        row.note = data.get("note")
+        db.session.add(row)
+        db.session.commit()
+        g.pop("work_calendar", None)
+        return {"year": year, "note": row.note}

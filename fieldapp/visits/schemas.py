@@ -146,6 +146,7 @@ class RaisedIssueOut(Schema):
     """An issue raised during the visit."""
 
     id = fields.Integer()
+    tracking_no = fields.String()
     category = fields.String()
     title = fields.String()
     description = fields.String(allow_none=True)

@@ -35,6 +35,7 @@ from fieldapp.assignments.periods import local_date
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
+from fieldapp.issues.service import new_issue
 from geo import (
     DEFAULT_INTEGRITY_POLICY,
     Fix,
@@ -47,7 +48,7 @@ from geo import (
     to_wgs84,
     verify,
 )
-from models import Assignment, Firm, Issue, OrgUnit, Project, Site, Visit, VisitReview, utcnow
+from models import Assignment, Firm, OrgUnit, Project, Site, Visit, VisitReview, utcnow
 from models.spatial import bbox_filter
 
 REPEAT_BOX_DEG = 1e-6
@@ -285,10 +286,10 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
     db.session.add(visit)
     if data["issues"]:
         for raised in data["issues"]:
-            visit.raised_issues.append(Issue(
+            visit.raised_issues.append(new_issue(
                 firm_id=firm_id, org_unit_id=target.org_unit_id, category=raised["category"],
-                title=raised["title"], description=raised.get("description"),
-                created_by_id=principal.user_id))
+                title=raised["title"], description=raised.get("description"), source="visit",
+                actor_role="visitor", actor_id=principal.user_id))
     visit.reviews = []  # a new visit has none: no query to find out when it is serialised
     try:
         commit_keeping_state()

@@ -1,0 +1,401 @@
+"""Issues (诉求): the closed loop, working-day deadlines, the firm's timeline and its privacy,
+ratings and the scheduled job, on both databases, through the API."""
+
+import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from fieldapp.demo_registry import make_uscc
+from fieldapp.extensions import db
+from fieldapp.issues import lifecycle, service
+from models import Department, Firm, Issue, IssueEvent, department_categories
+
+ISSUES = "/api/v1/issues"
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=CST)
+
+
+def end_of(day: str) -> datetime:
+    return at(day, 0) + timedelta(days=1)
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Scene:
+    def __init__(self, world, client, login, monkeypatch):
+        self.client, self._login, self.tokens = client, login, {}
+        self.clock = [at("2026-02-13", 16)]
+        monkeypatch.setattr(service, "now", lambda: self.clock[0])
+        rng = random.Random(5)
+        w = world
+        self.firms = []
+        for unit, name in ((w.county_a, "秦川机械"), (w.county_a, "园区电子"),
+                           (w.county_b, "泾阳食品")):
+            firm = Firm(uscc=make_uscc(rng, "610402"), name=name, org_unit_id=unit.id)
+            db.session.add(firm)
+            self.firms.append(firm)
+        self.power = Department(name="供电公司", org_unit_id=w.county_a.id)
+        self.land = Department(name="自然资源局", org_unit_id=w.city.id)
+        self.b_dept = Department(name="泾阳住建局", org_unit_id=w.county_b.id)
+        db.session.add_all([self.power, self.land, self.b_dept])
+        db.session.flush()
+        db.session.execute(department_categories.insert(), [
+            {"department_id": self.power.id, "category": "power"},
+            {"department_id": self.land.id, "category": "land"},
+            {"department_id": self.land.id, "category": "power"}])
+        db.session.commit()
+        for name, roles, unit, extra in (
+                ("admin", ["admin"], w.city, {}), ("a_manager", ["manager"], w.county_a, {}),
+                ("b_manager", ["manager"], w.county_b, {}),
+                ("handler", ["handler"], w.county_a, {"department_id": self.land.id}),
+                ("power_handler", ["handler"], w.county_a, {"department_id": self.power.id}),
+                ("firm1", ["firm"], w.county_a, {"firm_id": self.firms[0].id}),
+                ("firm2", ["firm"], w.county_a, {"firm_id": self.firms[1].id}),
+                ("c1", ["commissioner"], w.county_a, {})):
+            w.user(name, roles, unit, **extra)
+
+    def h(self, user):
+        if user not in self.tokens:
+            self.tokens[user] = self._login(user)
+        return self.tokens[user]
+
+    def raise_(self, user="firm1", firm=0, category="land", **extra):
+        resp = self.client.post(ISSUES, json={"firm_id": self.firms[firm].id,
+                                              "category": category, "title": "厂房用地手续",
+                                              "description": "用地审批迟迟未批", **extra},
+                                headers=self.h(user))
+        assert resp.status_code == 201, resp.get_json()
+        return resp.get_json()
+
+    def do(self, issue, action, user, status=200, **body):
+        resp = self.client.post(f"{ISSUES}/{issue['id']}/actions",
+                                json={"action": action, **body}, headers=self.h(user))
+        assert resp.status_code == status, resp.get_json()
+        return resp.get_json()
+
+    def get(self, path, user, status=200):
+        resp = self.client.get(path, headers=self.h(user))
+        assert resp.status_code == status, resp.get_json()
+        return resp.get_json()
+
+
+@pytest.fixture
+def scene(world, client, login, monkeypatch):
+    return Scene(world, client, login, monkeypatch)
+
+
+def test_the_closed_loop_with_deadlines_across_the_2026_spring_festival(scene):
+    s = scene
+    issue = s.raise_()
+    assert issue["tracking_no"] == "XY-2026-000001"
+    assert issue["state"] == "submitted" and issue["state_label"] == "已提交"
+    assert issue["next_step"] == "等待受理"
+    # Land: response in 2 working days from Fri 13 Feb: Sat 14 (调休), then Tue 24 Feb.
+    assert when(issue["deadline"]) == end_of("2026-02-24")
+    assert s.raise_()["tracking_no"] == "XY-2026-000002"
+
+    s.clock[0] = at("2026-02-24", 9)
+    staff = s.do(issue, "accept", "a_manager")
+    # Resolution: 20 working days from Tue 24 Feb, Sat 28 Feb (调休) among them → Mon 23 Mar.
+    assert when(staff["resolve_due_at"]) == end_of("2026-03-23")
+    assert staff["suggested_department_ids"] == [s.land.id]
+    assert staff["allowed_actions"] == ["dispatch", "merge", "supervise"]
+    s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
+    s.do(issue, "sign", "handler")
+    s.clock[0] = at("2026-03-10")
+    s.do(issue, "resolve", "handler", reply="已办理用地预审，请按通知领取批复",
+         result_code="solved")
+    view = s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1")
+    assert view["state_label"] == "已办结，待评价" and view["next_step"] == "请对办理结果进行评价"
+    assert [e["label"] for e in view["events"]] == [
+        "已提交", "已受理", "已转办至自然资源局", "自然资源局已签收，办理中", "已办结"]
+    assert view["events"][-1]["text"] == "已办理用地预审，请按通知领取批复"
+    rated = s.do(issue, "rate", "firm1", rating="satisfied", comment="很及时")
+    assert rated["state"] == "closed"
+    assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["callback_due"] is False
+
+
+def test_the_firm_timeline_never_shows_internal_texts_or_staff(scene):
+    s = scene
+    issue = s.raise_()
+    s.do(issue, "accept", "a_manager", internal_text="领导批示：优先办理")
+    s.do(issue, "dispatch", "a_manager", department_id=s.power.id)
+    s.do(issue, "return", "power_handler", text="不属于供电公司职责，内部编号 PX-17")
+    s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
+    s.do(issue, "sign", "handler")
+    s.do(issue, "request_suspension", "handler", text="需等待规划调整（内部）")
+    for view in (s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1"),
+                 s.get(f"{ISSUES}/{issue['id']}/timeline", "firm1"),
+                 s.get(f"{ISSUES}/{issue['id']}", "firm1")):
+        text = str(view)
+        for secret in ("领导批示", "PX-17", "规划调整", "actor_id", "internal_text",
+                       "power_handler", "a_manager", "Handler"):
+            assert secret not in text
+        assert "正在重新分派" in [e["label"] for e in view["events"]]
+        assert view["department"] == "自然资源局"
+    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    assert "退单：不属于供电公司职责，内部编号 PX-17" in str(staff["events"])
+    # Another firm's number reads as 404, as does a made-up one.
+    s.get(f"/api/v1/track/{issue['tracking_no']}", "firm2", status=404)
+    s.get(f"{ISSUES}/{issue['id']}", "firm2", status=404)
+    s.get("/api/v1/track/XY-2026-999999", "firm1", status=404)
+    # The department it was returned from no longer sees it; others never did.
+    s.get(f"{ISSUES}/{issue['id']}", "power_handler", status=404)
+    s.get(f"{ISSUES}/{issue['id']}", "b_manager", status=404)
+
+
+def test_suspended_working_time_is_added_to_the_deadline(scene):
+    s = scene
+    s.clock[0] = at("2026-09-21", 9)
+    issue = s.raise_()
+    s.do(issue, "accept", "a_manager")
+    s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
+    s.do(issue, "sign", "handler")
+    before = s.get(f"{ISSUES}/{issue['id']}", "a_manager")["resolve_due_at"]
+    s.clock[0] = at("2026-09-24", 12)
+    s.do(issue, "suspend", "a_manager", text="等待企业补充材料")
+    assert s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1")["events"][-1]["text"] == \
+        "等待企业补充材料"
+    s.clock[0] = at("2026-10-09", 12)
+    after = s.do(issue, "resume", "handler")["resolve_due_at"]
+    # Thu 24 Sep 12:00 → Fri 9 Oct 12:00 holds 5 working days (Mid-Autumn, National Day off).
+    moved = service.calendar().working_days(datetime.fromisoformat(before),
+                                            datetime.fromisoformat(after))
+    assert moved == pytest.approx(5)
+
+
+def test_a_bad_rating_opens_a_call_back_and_the_firm_may_reopen_in_the_window(scene):
+    s = scene
+    issue = s.raise_()
+    for action, user, body in (("accept", "a_manager", {}),
+                               ("dispatch", "a_manager", {"department_id": s.land.id}),
+                               ("sign", "handler", {}),
+                               ("resolve", "handler", {"reply": "已答复", "result_code":
+                                                       "explained"})):
+        s.do(issue, action, user, **body)
+    got = s.do(issue, "rate", "firm1", rating="dissatisfied", comment="没解决")
+    assert got["state"] == "resolved"
+    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    assert staff["callback_due"] is True
+    again = s.do(issue, "rate", "firm1", status=409)
+    assert again["type"].endswith("already-rated") or "rating" in str(again)
+    s.do(issue, "callback", "a_manager", text="电话回访：企业认为答复不具体")
+    assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["callback_due"] is False
+    reopened = s.do(issue, "reopen", "firm1", text="请再次协调")
+    assert reopened["state"] == "in_progress"
+    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    assert staff["reopen_count"] == 1 and staff["rating"] is None
+    s.do(issue, "resolve", "handler", reply="已协调解决", result_code="solved")
+    s.clock[0] = at("2026-04-30")  # well past 15 working days after the resolution
+    late = s.do(issue, "reopen", "firm1", status=409, text="还是不行")
+    assert late["type"].endswith("reopen-window-closed")
+    assert "reopen" not in late["allowed_actions"]
+
+
+def test_merged_issues_show_the_masters_progress(scene):
+    s = scene
+    master, follower = s.raise_(), s.raise_(firm=0)
+    s.do(master, "accept", "a_manager")
+    s.do(follower, "merge", "a_manager", into_id=master["id"])
+    s.do(master, "dispatch", "a_manager", department_id=s.land.id)
+    view = s.get(f"/api/v1/track/{follower['tracking_no']}", "firm1")
+    assert view["state"] == "merged" and view["followed_state"] == "dispatched"
+    assert view["department"] == "自然资源局"
+    labels = [e["label"] for e in view["events"]]
+    assert f"已合并至诉求 {master['tracking_no']}" in labels
+    assert "已转办至自然资源局" in labels
+    bad = s.do(follower, "merge", "a_manager", status=409, into_id=master["id"])
+    assert bad["allowed_actions"] == []
+    s.do(s.raise_(), "merge", "a_manager", status=422, into_id=follower["id"])
+
+
+PAYLOADS = {
+    "reject": {"text": "不属于受理范围"}, "merge": {}, "dispatch": {},
+    "return": {"text": "非本部门职责"}, "request_suspension": {"text": "需外部审批"},
+    "suspend": {"text": "等待材料"}, "resolve": {"reply": "已办结", "result_code": "solved"},
+    "rate": {"rating": "very_satisfied"}, "reopen": {"text": "不满意"},
+    "callback": {"text": "已回访"}, "supervise": {"level": 1},
+}
+PATHS = {  # how to reach each state
+    "submitted": [],
+    "accepted": [("accept", "a_manager")],
+    "dispatched": [("accept", "a_manager"), ("dispatch", "a_manager")],
+    "in_progress": [("accept", "a_manager"), ("dispatch", "a_manager"), ("sign", "handler")],
+    "suspended": [("accept", "a_manager"), ("dispatch", "a_manager"), ("sign", "handler"),
+                  ("suspend", "a_manager")],
+    "resolved": [("accept", "a_manager"), ("dispatch", "a_manager"), ("sign", "handler"),
+                 ("resolve", "handler")],
+    "rejected": [("reject", "a_manager")],
+}
+USERS = {"dispatcher": "a_manager", "handler": "handler", "firm": "firm1"}
+
+
+@pytest.mark.parametrize("state", sorted(PATHS))
+def test_every_action_from_every_state_is_allowed_or_refused_with_the_allowed_list(scene,
+                                                                                     state):
+    s = scene
+    other = s.raise_()
+    for action in sorted(lifecycle.ACTIONS):
+        for party, user in USERS.items():
+            issue = s.raise_()
+            for step, who in PATHS[state]:
+                body = {**PAYLOADS.get(step, {})}
+                if step == "dispatch":
+                    body["department_id"] = s.land.id
+                s.do(issue, step, who, **body)
+            body = {**PAYLOADS.get(action, {})}
+            if action == "dispatch":
+                body["department_id"] = s.land.id
+            if action == "merge":
+                body["into_id"] = other["id"]
+            rule = lifecycle.ACTIONS[action]
+            # A handler only sees issues their department holds.
+            visible = party != "handler" or state in ("dispatched", "in_progress", "suspended",
+                                                      "resolved")
+            resp = s.client.post(f"{ISSUES}/{issue['id']}/actions",
+                                 json={"action": action, **body}, headers=s.h(user))
+            if not visible:
+                expected = 404
+            elif party not in rule.parties:
+                expected = 403
+            elif state not in rule.from_states:
+                expected = 409
+            else:
+                expected = 200
+            assert resp.status_code == expected, (state, action, party, resp.get_json())
+            if expected in (403, 409):
+                allowed = resp.get_json()["allowed_actions"]
+                assert action not in allowed or expected == 403
+                assert allowed == lifecycle.allowed({party}, state)
+                assert db.session.get(Issue, issue["id"]).state == state  # nothing changed
+    assert lifecycle.allowed({"dispatcher"}, "submitted") == ["accept", "merge", "reject"]
+    assert lifecycle.allowed({"firm"}, "in_progress") == []
+
+
+@pytest.mark.parametrize("action,body,field", [
+    ("reject", {}, "text"), ("dispatch", {}, "department_id"), ("merge", {}, "into_id"),
+    ("supervise", {}, "level"), ("supervise", {"level": 3}, "level"),
+    ("accept", {"department_id": "x"}, "department_id"), ("fly", {}, "action"),
+])
+def test_action_bodies_name_the_bad_field(scene, action, body, field):
+    issue = scene.raise_()
+    if action in ("dispatch", "supervise"):
+        scene.do(issue, "accept", "a_manager")
+    got = scene.do(issue, action, "a_manager", status=422, **body)
+    assert field in got["errors"]
+
+
+def test_raising_checks_scope_and_fields(scene):
+    s = scene
+    resp = s.client.post(ISSUES, json={"firm_id": s.firms[1].id, "category": "land",
+                                       "title": "x"}, headers=s.h("firm1"))
+    assert resp.status_code == 422 and "firm_id" in resp.get_json()["errors"]
+    resp = s.client.post(ISSUES, json={"firm_id": s.firms[2].id, "category": "land",
+                                       "title": "x"}, headers=s.h("a_manager"))
+    assert resp.status_code == 422 and "firm_id" in resp.get_json()["errors"]
+    resp = s.client.post(ISSUES, json={"firm_id": s.firms[0].id, "category": "weather",
+                                       "title": "x"}, headers=s.h("a_manager"))
+    assert resp.status_code == 422 and "category" in resp.get_json()["errors"]
+    resp = s.client.post(ISSUES, json={"firm_id": s.firms[0].id, "category": "land",
+                                       "title": "", "lat": "NaN"}, headers=s.h("a_manager"))
+    assert resp.status_code == 422 and {"title", "lat"} <= set(resp.get_json()["errors"])
+    resp = s.client.post(ISSUES, json={"firm_id": s.firms[0].id, "category": "land",
+                                       "title": "x"}, headers=s.h("handler"))
+    assert resp.status_code == 403
+    assert db.session.scalar(select(Issue.id)) is None  # nothing stored
+    by_hotline = s.raise_("a_manager", source="hotline", urgent=True, category="power")
+    staff = s.get(f"{ISSUES}/{by_hotline['id']}", "a_manager")
+    # Urgent power: 4 working hours to respond, from Fri 13 Feb 16:00 → Sat 14 Feb 00:00 is
+    # 8 h later; 4 hours run out at 20:00 the same day.
+    assert when(staff["response_due_at"]) == at("2026-02-13", 20)
+
+
+def test_lists_filter_in_scope(scene):
+    s = scene
+    one = s.raise_()
+    s.raise_(firm=1, user="firm2")
+    s.do(one, "accept", "a_manager")
+    s.do(one, "dispatch", "a_manager", department_id=s.land.id)
+    assert s.get(ISSUES, "a_manager")["total"] == 2
+    assert s.get(f"{ISSUES}?state=dispatched", "a_manager")["total"] == 1
+    assert s.get(f"{ISSUES}?department_id={s.land.id}", "a_manager")["total"] == 1
+    assert s.get(ISSUES, "handler")["total"] == 1
+    assert s.get(ISSUES, "firm2")["total"] == 1
+    assert s.get(ISSUES, "b_manager")["total"] == 0
+    assert s.get(f"{ISSUES}?period=2026-02&category=land", "admin")["total"] == 2
+    assert s.get(f"{ISSUES}?period=2026-03", "admin")["total"] == 0
+
+
+def test_the_job_flags_overdue_raises_supervision_and_closes_unrated(scene, app):
+    s = scene
+    late = s.raise_()
+    s.do(late, "accept", "a_manager")       # due end of Mon 23 Mar 2026 (see above)
+    done = s.raise_()
+    for action, user, body in (("accept", "a_manager", {}),
+                               ("dispatch", "a_manager", {"department_id": s.land.id}),
+                               ("sign", "handler", {}),
+                               ("resolve", "handler", {"reply": "好", "result_code": "solved"})):
+        s.do(done, action, user, **body)
+    s.clock[0] = at("2026-03-24")
+    assert service.tick(s.clock[0]) == {"deadlines": 0, "overdue": 1, "supervised": 1,
+                                        "auto_closed": 1}
+    assert service.tick(s.clock[0])["overdue"] == 0   # once only
+    issue = db.session.get(Issue, late["id"])
+    assert (issue.overdue, issue.supervision_level) == (True, 1)
+    s.clock[0] = at("2026-04-01")                      # 6 working days late
+    assert service.tick(s.clock[0])["supervised"] == 1
+    db.session.expire_all()
+    assert db.session.get(Issue, late["id"]).supervision_level == 2
+    assert s.get(f"{ISSUES}?supervised=true&overdue=true", "a_manager")["total"] == 1
+    view = s.get(f"/api/v1/track/{done['tracking_no']}", "firm1")
+    assert view["state"] == "closed" and view["events"][-1]["label"] == "逾期未评价，自动办结"
+    out = app.test_cli_runner().invoke(args=["issues", "tick"])
+    assert out.exit_code == 0 and "overdue=0" in out.output
+
+
+def test_a_year_without_calendar_data_leaves_the_deadline_unknown_until_entered(scene):
+    s = scene
+    s.clock[0] = at("2027-03-01")
+    issue = s.raise_()
+    assert issue["deadline"] is None
+    staff = s.get(f"{ISSUES}/{issue['id']}", "admin")
+    pending = [e for e in staff["events"] if e["action"] == "deadline_pending"]
+    assert pending and "2027" in pending[0]["internal_text"]
+    assert "deadline_pending" not in str(s.get(f"/api/v1/track/{issue['tracking_no']}",
+                                               "firm1"))
+    resp = s.client.put("/api/v1/calendar/years/2027", json={"note": "国办发明电〔2026〕"},
+                        headers=s.h("a_manager"))
+    assert resp.status_code == 403
+    for day, workday in (("2027-03-02", False),):
+        resp = s.client.put(f"/api/v1/calendar/days/{day}", json={"workday": workday},
+                            headers=s.h("admin"))
+        assert resp.status_code == 200
+    assert s.client.put("/api/v1/calendar/years/2027", json={},
+                        headers=s.h("admin")).status_code == 200
+    assert s.get("/api/v1/calendar?year=2027", "admin")["known"] is True
+    with s.client.application.test_request_context():
+        assert service.tick(s.clock[0])["deadlines"] == 1
+    # 2 working days after Mon 1 Mar 2027, with Tue 2 Mar entered as a day off: Wed, Thu.
+    db.session.expire_all()
+    assert db.session.get(Issue, issue["id"]).response_due_at == end_of("2027-03-04")
+
+
+def test_issues_raised_on_a_visit_get_tracking_numbers_and_a_first_event(scene):
+    from fieldapp.issues.service import new_issue
+
+    with scene.client.application.test_request_context():
+        issue = new_issue(firm_id=scene.firms[0].id, org_unit_id=scene.firms[0].org_unit_id,
+                          category="power", title="停电", description=None, source="visit",
+                          actor_role="visitor", actor_id=None)
+        db.session.commit()
+    assert issue.tracking_no.startswith("XY-2026-")
+    assert db.session.scalars(select(IssueEvent.action).where(
+        IssueEvent.issue_id == issue.id)).all() == ["submit"]
