@@ -13,6 +13,8 @@ from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint, db
 from fieldapp.issues import lifecycle
+from fieldapp.issues.metrics import GROUPS as METRIC_GROUPS
+from fieldapp.issues.metrics import issue_metrics
 from fieldapp.issues.schemas import IssueAction, IssueCreate, IssueOut, IssueQuery
 from fieldapp.issues.service import (
     act,
@@ -26,7 +28,9 @@ from fieldapp.issues.service import (
 )
 from fieldapp.issues.workdays import CalendarGap
 from fieldapp.pagination import PageArgs, page_of, paginate
-from fieldapp.stats.export import plain
+from fieldapp.projects.schemas import QueryId
+from fieldapp.stats.export import csv_response, plain, xlsx_response
+from fieldapp.stats.routes import PeriodField
 from models import CalendarDay, CalendarYear, Issue
 
 blp = Blueprint("issues", __name__, url_prefix="/api/v1",
@@ -135,6 +139,57 @@ class Track(MethodView):
         """The public timeline of the issue with this tracking number (404 for a number the
         caller may not see, another firm's included)."""
         return plain(track(current_principal(), tracking_no))
+
+
+class MetricsQuery(Schema):
+    """``GET /stats/issues``."""
+
+    period = PeriodField(required=True)
+    group_by = fields.String(load_default="department", validate=validate.OneOf(METRIC_GROUPS))
+    org_unit_id = QueryId()
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
+
+
+METRIC_COLUMNS = (
+    ("label", "分组 Group"), ("submitted", "诉求数 Submitted"), ("accepted", "受理数 Accepted"),
+    ("resolved", "办结数 Resolved"), ("resolution_rate", "办结率 Resolution rate"),
+    ("on_time_resolution_rate", "按期办结率 On-time resolution"),
+    ("responded", "已响应 Responded"), ("on_time_response_rate", "按期响应率 On-time response"),
+    ("rated", "评价数 Rated"), ("satisfaction_rate", "满意率 Satisfaction rate"),
+    ("avg_handling_days", "平均办理工作日 Avg handling days"),
+    ("p90_handling_days", "P90办理工作日 P90 handling days"),
+    ("reopen_rate", "重办率 Reopen rate"), ("overdue", "超期数 Overdue"))
+METRIC_TITLES = {"department": "按部门 by department", "category": "按类别 by category",
+                 "org_unit": "按单位 by unit"}
+
+
+@blp.route("/stats/issues")
+class IssueMetrics(MethodView):
+    """Issue metrics."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(MetricsQuery, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Acceptance, resolution, on-time resolution and response, satisfaction, handling
+        time in working days (average, p90), reopen rate and overdue count per department,
+        category or unit for issues submitted in the period (formulas: README, "Issue
+        metrics"). ``format=csv|xlsx`` for spreadsheets (XLSX: a sheet per grouping)."""
+        principal, period = current_principal(), args["period"]
+        report = issue_metrics(principal, period, args["group_by"], args.get("org_unit_id"))
+        name = f"issues-{period.label}"
+        if args["format"] == "csv":
+            return csv_response([*report["rows"], report["total"]], METRIC_COLUMNS,
+                                f"{name}-{args['group_by']}.csv")
+        if args["format"] == "xlsx":
+            sheets = []
+            for group in METRIC_GROUPS:
+                r = report if group == args["group_by"] else issue_metrics(
+                    principal, period, group, args.get("org_unit_id"))
+                sheets.append((METRIC_TITLES[group], METRIC_COLUMNS, [*r["rows"], r["total"]]))
+            return xlsx_response(sheets, f"{name}.xlsx")
+        return plain(report)
 
 
 class CalendarQuery(Schema):
