@@ -76,6 +76,7 @@ def _init_http(app: Flask) -> None:
     from fieldapp.firms.import_routes import blp as firm_import_blp
     from fieldapp.firms.routes import blp as firms_blp
     from fieldapp.issues.routes import blp as issues_blp
+    from fieldapp.open311.routes import blp as open311_blp
     from fieldapp.orgunits.routes import blp as org_blp
     from fieldapp.projects.routes import blp as projects_blp
     from fieldapp.stats.routes import blp as stats_blp
@@ -94,4 +95,5 @@ def _init_http(app: Flask) -> None:
                 assignments_blp, visits_blp, issues_blp, stats_blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
+    app.register_blueprint(open311_blp)
     register_error_handlers(app)

@@ -176,6 +176,35 @@ def issues_tick() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+@click.group("open311")
+def open311_group() -> None:
+    """Open311 GeoReport v2 client keys."""
+
+
+@open311_group.command("add-client")
+@click.argument("name")
+@click.option("--user", "username", required=True,
+              help="the client acts with this (admin or manager) user's scope")
+@with_appcontext
+def open311_add_client(name, username) -> None:
+    """Create a client and print its api_key (shown once; only its hash is stored)."""
+    import hashlib
+    import secrets
+
+    from sqlalchemy import select
+
+    from models import Open311Client, User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        raise click.ClickException(f"no active user {username!r}")
+    key = secrets.token_urlsafe(32)
+    db.session.add(Open311Client(name=name, user_id=user.id,
+                                 key_sha256=hashlib.sha256(key.encode()).hexdigest()))
+    db.session.commit()
+    click.echo(key)
+
+
 def register_commands(app) -> None:
     """Add fieldapp's commands to the app's CLI."""
     app.cli.add_command(db_group)
@@ -183,3 +212,4 @@ def register_commands(app) -> None:
     app.cli.add_command(firms_group)
     app.cli.add_command(slots_group)
     app.cli.add_command(issues_group)
+    app.cli.add_command(open311_group)

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, object] = {
     "ISSUE_REOPEN_WINDOW_DAYS": 15,
     "ISSUE_AUTO_CLOSE_DAYS": 10,
     "ISSUE_SUPERVISE_AFTER_DAYS": 5,
+    # Open311: may anyone read requests without an api_key (then without description,
+    # address or position)?
+    "OPEN311_PUBLIC_READS": False,
 }
 
 

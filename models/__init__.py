@@ -16,6 +16,7 @@ from models.issue import (
     IssueCategory,
     IssueCounter,
     IssueEvent,
+    Open311Client,
     department_categories,
 )
 from models.org import ORG_UNIT_KINDS, Department, OrgUnit, ServiceTeam
@@ -64,6 +65,7 @@ __all__ = [
     "IssueCategory",
     "IssueCounter",
     "IssueEvent",
+    "Open311Client",
     "OrgUnit",
     "Project",
     "ProjectStageChange",

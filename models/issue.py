@@ -165,3 +165,17 @@ class CalendarYear(Audited, Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     note: Mapped[str | None] = mapped_column(String(100))
+
+
+class Open311Client(Audited, Base):
+    """A system allowed to use the Open311 endpoints with an API key (stored as its SHA-256),
+    acting with the scope of ``user_id`` (e.g. a city hotline platform)."""
+
+    __tablename__ = "open311_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

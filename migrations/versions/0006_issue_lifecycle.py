@@ -157,10 +157,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_issue_events_issue_id"), "issue_events", ["issue_id"],
                     unique=False)
+    op.create_table(
+        "open311_clients",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("key_sha256", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
+                                name=op.f("fk_open311_clients_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_open311_clients")),
+        sa.UniqueConstraint("key_sha256", name=op.f("uq_open311_clients_key_sha256")),
+    )
 
 
 def downgrade() -> None:
     """Revert."""
+    op.drop_table("open311_clients")
     op.drop_index(op.f("ix_issue_events_issue_id"), table_name="issue_events")
     op.drop_table("issue_events")
     with op.batch_alter_table("issues") as batch:

@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2 at ``/open311/v2/``."""

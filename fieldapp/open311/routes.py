@@ -1,0 +1,254 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2): issues as service requests.
+
+- ``services.json``: the issue categories (``metadata`` true: a request names its firm by
+  ``attribute[firm_uscc]``); ``services/{code}.json`` defines that attribute.
+- ``requests.json`` GET: requests with the standard filters (``service_request_id``,
+  ``service_code``, ``start_date``, ``end_date`` — at most 90 days, the last 90 by default —
+  and ``status`` open/closed); POST: create one, with a client ``api_key``.
+- ``requests/{id}.json``: one request (``id`` is the tracking number).
+
+``service_request_id`` is the tracking number; ``status`` is ``open`` until the issue is
+resolved, closed, rejected or merged; ``status_notes`` the latest public step;
+``agency_responsible`` the department holding it; ``expected_datetime`` the running deadline;
+``notes`` (a widely used extension) the public timeline. Reads with a client key show what the
+key's user may see, with description, address and position; reads without a key are allowed
+only when ``OPEN311_PUBLIC_READS`` is on, and then show no firm's description, address or
+position. Errors follow the spec: a list of ``{code, description}`` with the HTTP status.
+JSON only (``.xml`` answers 400 in that format's words).
+"""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from fieldapp import scope
+from fieldapp.auth.principal import Principal
+from fieldapp.errors import Problem
+from fieldapp.extensions import db
+from fieldapp.issues import lifecycle
+from fieldapp.issues.service import new_issue, timeline
+from fieldapp.issues.workdays import LOCAL_TZ
+from models import Firm, Issue, IssueCategory, Open311Client, OrgUnit, User
+
+blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+CLOSED = ("resolved", "closed", "rejected", "merged")
+MAX_DAYS = 90
+
+
+class Open311Error(Exception):
+    """An error in the spec's format."""
+
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+@blp.errorhandler(Open311Error)
+def _error(exc: Open311Error):
+    db.session.rollback()
+    return jsonify([{"code": exc.status, "description": exc.description}]), exc.status
+
+
+@blp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    db.session.rollback()
+    description = exc.description if isinstance(exc, Problem) else exc.name
+    return jsonify([{"code": exc.code, "description": description}]), exc.code
+
+
+def _json_only(fmt: str) -> None:
+    if fmt != "json":
+        raise Open311Error(400, "Only the json format is offered.")
+
+
+def _client() -> Principal | None:
+    key = request.values.get("api_key")
+    if not key:
+        return None
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    row = db.session.execute(
+        select(User, OrgUnit.path).join(Open311Client, Open311Client.user_id == User.id)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(Open311Client.key_sha256 == digest, Open311Client.active.is_(True),
+               User.is_active.is_(True))).first()
+    if row is None:
+        raise Open311Error(403, "Invalid api_key.")
+    user, path = row
+    return Principal(user_id=user.id, username=user.username, roles=user.roles,
+                     org_unit_id=user.org_unit_id, org_path=path,
+                     service_team_id=user.service_team_id, department_id=user.department_id,
+                     session_id="open311", firm_id=user.firm_id)
+
+
+def _reader() -> Principal | None:
+    client = _client()
+    if client is None and not current_app.config["OPEN311_PUBLIC_READS"]:
+        raise Open311Error(401, "An api_key is required.")
+    return client
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+
+
+@blp.get("/services.<fmt>")
+def services(fmt):
+    """The categories as services."""
+    _json_only(fmt)
+    return jsonify([{
+        "service_code": c.code, "service_name": c.name,
+        "description": f"{c.name}诉求：受理 {c.response_days} 个工作日内，办结 "
+                       f"{c.resolve_days} 个工作日内",
+        "metadata": True, "type": "realtime", "keywords": c.code, "group": "企业诉求"}
+        for c in db.session.scalars(select(IssueCategory).order_by(IssueCategory.code))])
+
+
+@blp.get("/services/<code>.<fmt>")
+def service_definition(code, fmt):
+    """The attribute every request must carry: the firm's USCC."""
+    _json_only(fmt)
+    if db.session.get(IssueCategory, code) is None:
+        raise Open311Error(404, f"No service {code}.")
+    return jsonify({"service_code": code, "attributes": [{
+        "variable": True, "code": "firm_uscc", "datatype": "string", "required": True,
+        "datatype_description": "统一社会信用代码 (18 characters)", "order": 1,
+        "description": "The firm the request concerns (unified social credit code)"}]})
+
+
+def _request_view(issue: Issue, names: dict, full: bool) -> dict:
+    view = timeline(issue)
+    notes = [{"datetime": _iso(e["at"]), "type": "status" if e["action"] in (
+        "accept", "reject", "dispatch", "resolve", "close", "reopen", "merge") else "update",
+        "summary": e["label"], "description": e["text"]} for e in view["events"]]
+    latest = view["events"][-1] if view["events"] else None
+    body = {
+        "service_request_id": issue.tracking_no,
+        "status": "closed" if issue.state in CLOSED else "open",
+        "status_notes": (latest["text"] or latest["label"]) if latest else None,
+        "service_name": names.get(issue.category, issue.category),
+        "service_code": issue.category,
+        "agency_responsible": view["department"],
+        "service_notice": lifecycle.NEXT_STEPS[view["followed_state"]].format(
+            department=view["department"] or "承办部门"),
+        "requested_datetime": _iso(issue.created_at),
+        "updated_datetime": _iso(issue.updated_at),
+        "expected_datetime": _iso(view["deadline"]),
+        "notes": notes,
+    }
+    if full:
+        body.update({"description": issue.description or issue.title,
+                     "address": issue.address, "lat": issue.lat, "long": issue.lon})
+    return body
+
+
+def _parse_time(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a W3C datetime, e.g. "
+                                "2010-01-01T00:00:00Z.") from None
+    if value.tzinfo is None:
+        raise Open311Error(400, f"{name} needs a time zone.")
+    return value
+
+
+def _issues_stmt(reader: Principal | None):
+    return select(Issue) if reader is None else scope.scoped(Issue, reader)
+
+
+def _names() -> dict:
+    return {c.code: c.name for c in db.session.scalars(select(IssueCategory))}
+
+
+@blp.get("/requests.<fmt>")
+def requests_list(fmt):
+    """Requests matching the standard filters."""
+    _json_only(fmt)
+    reader = _reader()
+    stmt = _issues_stmt(reader)
+    ids = request.args.get("service_request_id")
+    if ids:
+        stmt = stmt.where(Issue.tracking_no.in_([i.strip() for i in ids.split(",")][:100]))
+    else:
+        codes = request.args.get("service_code")
+        if codes:
+            stmt = stmt.where(Issue.category.in_([c.strip() for c in codes.split(",")]))
+        end = _parse_time("end_date") or datetime.now(UTC)
+        start = _parse_time("start_date") or end - timedelta(days=MAX_DAYS)
+        if end - start > timedelta(days=MAX_DAYS) or end < start:
+            raise Open311Error(400, f"start_date..end_date may span at most {MAX_DAYS} days.")
+        stmt = stmt.where(Issue.created_at >= start, Issue.created_at <= end)
+        status = {s.strip() for s in request.args.get("status", "").split(",") if s.strip()}
+        if status - {"open", "closed"}:
+            raise Open311Error(400, "status must be open or closed.")
+        if status == {"open"}:
+            stmt = stmt.where(Issue.state.not_in(CLOSED))
+        elif status == {"closed"}:
+            stmt = stmt.where(Issue.state.in_(CLOSED))
+    issues = db.session.scalars(stmt.order_by(Issue.created_at.desc()).limit(1000)).all()
+    names = _names()
+    return jsonify([_request_view(i, names, reader is not None) for i in issues])
+
+
+@blp.get("/requests/<tracking_no>.<fmt>")
+def request_item(tracking_no, fmt):
+    """One request, as a one-element list (the spec's shape)."""
+    _json_only(fmt)
+    reader = _reader()
+    issue = db.session.scalar(_issues_stmt(reader).where(Issue.tracking_no == tracking_no))
+    if issue is None:
+        raise Open311Error(404, f"No request {tracking_no}.")
+    return jsonify([_request_view(issue, _names(), reader is not None)])
+
+
+def _float(name: str, low: float, high: float) -> float | None:
+    raw = request.form.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a number.") from None
+    if not low <= value <= high:  # also refuses NaN
+        raise Open311Error(400, f"{name} must be within {low}..{high}.")
+    return value
+
+
+@blp.post("/requests.<fmt>")
+def requests_create(fmt):
+    """Create a request (form-encoded, as the spec says) with a client ``api_key``."""
+    _json_only(fmt)
+    client = _client()
+    if client is None:
+        raise Open311Error(403, "An api_key is required to create requests.")
+    if not client.has("admin", "manager"):
+        raise Open311Error(403, "This client's user may not raise issues.")
+    code = request.form.get("service_code", "")
+    if db.session.get(IssueCategory, code) is None:
+        raise Open311Error(400, "service_code is missing or unknown.")
+    uscc = request.form.get("attribute[firm_uscc]", "").strip().upper()
+    firm = db.session.scalar(scope.scoped(Firm, client).where(Firm.uscc == uscc)) \
+        if uscc else None
+    if firm is None:
+        raise Open311Error(400, "attribute[firm_uscc] names no firm this client may see.")
+    description = (request.form.get("description") or "").strip()
+    if not description or len(description) > 4000:
+        raise Open311Error(400, "description is required (at most 4000 characters).")
+    lat, lon = _float("lat", -90, 90), _float("long", -180, 180)
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, "lat and long go together.")
+    address = (request.form.get("address_string") or "").strip()[:300] or None
+    issue = new_issue(firm_id=firm.id, org_unit_id=firm.org_unit_id, category=code,
+                      title=description[:200], description=description, source="open311",
+                      actor_role="dispatcher", actor_id=client.user_id, lat=lat, lon=lon,
+                      address=address)
+    db.session.commit()
+    return jsonify([{"service_request_id": issue.tracking_no,
+                     "service_notice": lifecycle.NEXT_STEPS["submitted"],
+                     "account_id": None}]), 201
