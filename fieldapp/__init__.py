@@ -75,6 +75,7 @@ def _init_http(app: Flask) -> None:
     from fieldapp.fields import IdConverter
     from fieldapp.firms.import_routes import blp as firm_import_blp
     from fieldapp.firms.routes import blp as firms_blp
+    from fieldapp.issues.admin_routes import blp as issue_admin_blp
     from fieldapp.issues.routes import blp as issues_blp
     from fieldapp.open311.routes import blp as open311_blp
     from fieldapp.orgunits.routes import blp as org_blp
@@ -92,7 +93,7 @@ def _init_http(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,
-                assignments_blp, visits_blp, issues_blp, stats_blp):
+                assignments_blp, visits_blp, issues_blp, issue_admin_blp, stats_blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(open311_blp)

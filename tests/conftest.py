@@ -9,6 +9,7 @@
   ``--backend sqlite`` / ``--backend postgresql`` (repeatable); the default is both.
 """
 
+import importlib
 import os
 import shutil
 import uuid
@@ -82,16 +83,19 @@ def postgres_url():
     admin.dispose()
 
 
-# Reference rows the migrations write (as on a fresh install): kept between tests.
-MIGRATION_DATA = frozenset({"issue_categories"})
-
-
 def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables
-                       if t.name not in MIGRATION_DATA)
+    """Empty every table, then put back the reference rows the migrations write (as on a
+    fresh install), so each test starts as a new database would."""
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    categories = importlib.import_module("migrations.versions.0006_issue_lifecycle").CATEGORIES
     engine = _engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(
+            "INSERT INTO issue_categories (code, name, response_days, resolve_days, "
+            "response_hours, resolve_hours) VALUES (:c, :n, :rd, :sd, :rh, :sh)"),
+            [{"c": c, "n": n, "rd": rd, "sd": sd, "rh": rh, "sh": sh}
+             for c, n, rd, sd, rh, sh in categories])
     engine.dispose()
 
 

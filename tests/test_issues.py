@@ -450,3 +450,39 @@ def test_metrics_follow_their_written_formulas(scene, client):
     assert text.startswith("\ufeff分组 Group,诉求数 Submitted") and "自然资源局" in text
     assert client.get("/api/v1/stats/issues", query_string={"period": "2026-Q1"},
                       headers=s.h("firm1")).status_code == 403
+
+
+def test_departments_categories_and_service_levels(scene, world):
+    s = scene
+    c = s.client
+    resp = c.post("/api/v1/departments", json={"name": "水务集团", "org_unit_id": world.county_a.id,
+                                               "categories": ["water", "power"]},
+                  headers=s.h("a_manager"))
+    assert resp.status_code == 201 and resp.get_json()["categories"] == ["power", "water"]
+    water = resp.get_json()["id"]
+    bad = c.post("/api/v1/departments", json={"name": "x", "org_unit_id": world.county_b.id},
+                 headers=s.h("a_manager"))
+    assert bad.status_code == 403
+    bad = c.put(f"/api/v1/departments/{water}/categories", json={"categories": ["weather"]},
+                headers=s.h("a_manager"))
+    assert bad.status_code == 422 and "categories" in bad.get_json()["errors"]
+    assert c.put(f"/api/v1/departments/{water}/categories", json={"categories": ["water"]},
+                 headers=s.h("a_manager")).get_json()["categories"] == ["water"]
+    # Routing: a county issue about power suggests the county's power company first, then the
+    # city bureau that also handles power.
+    issue = s.raise_(category="power")
+    assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["suggested_department_ids"] == [
+        s.power.id, s.land.id]
+    # Service levels: admins change them; new issues use them.
+    assert c.patch("/api/v1/issue-categories/land", json={"response_days": 3},
+                   headers=s.h("a_manager")).status_code == 403
+    resp = c.patch("/api/v1/issue-categories/land", json={"response_days": 3, "name": "土地"},
+                   headers=s.h("admin"))
+    assert resp.status_code == 200 and resp.get_json()["response_days"] == 3
+    later = s.raise_()
+    assert when(later["deadline"]) == end_of("2026-02-25")  # Sat 14, Tue 24, Wed 25 Feb
+    assert c.patch("/api/v1/issue-categories/land", json={"resolve_days": 0},
+                   headers=s.h("admin")).status_code == 422
+    cats = {x["code"]: x for x in c.get("/api/v1/issue-categories",
+                                        headers=s.h("firm1")).get_json()}
+    assert cats["land"]["name"] == "土地" and cats["power"]["response_hours"] == 4
