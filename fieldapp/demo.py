@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select
 
 from fieldapp.auth.passwords import DEMO_ACCOUNTS, hash_password
+from fieldapp.demo_issues import load_issues
 from fieldapp.demo_registry import load_registry
 from fieldapp.demo_visits import load_visits
 from fieldapp.extensions import db
@@ -88,4 +89,5 @@ def load_demo(seed: int = 20261122) -> bool:
     load_registry(rng, units)
     db.session.commit()
     load_visits(rng)
+    load_issues()
     return True
