@@ -132,6 +132,9 @@ def test_the_firm_timeline_never_shows_internal_texts_or_staff(scene):
     s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
     s.do(issue, "sign", "handler")
     s.do(issue, "request_suspension", "handler", text="需等待规划调整（内部）")
+    listed = s.get(ISSUES, "firm1")
+    assert "领导批示" not in str(listed) and "PX-17" not in str(listed)
+    assert "created_by_id" not in str(listed) and "events" not in str(listed)
     for view in (s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1"),
                  s.get(f"{ISSUES}/{issue['id']}/timeline", "firm1"),
                  s.get(f"{ISSUES}/{issue['id']}", "firm1")):

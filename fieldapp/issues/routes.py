@@ -15,7 +15,13 @@ from fieldapp.extensions import Blueprint, db
 from fieldapp.issues import lifecycle
 from fieldapp.issues.metrics import GROUPS as METRIC_GROUPS
 from fieldapp.issues.metrics import issue_metrics
-from fieldapp.issues.schemas import IssueAction, IssueCreate, IssueOut, IssueQuery
+from fieldapp.issues.schemas import (
+    IssueAction,
+    IssueCreate,
+    IssueOut,
+    IssueQuery,
+    IssueSummaryOut,
+)
 from fieldapp.issues.service import (
     act,
     calendar,
@@ -68,7 +74,7 @@ class Issues(MethodView):
     decorators = [login_required()]
 
     @blp.arguments(IssueListQuery, location="query")
-    @blp.response(200, page_of(IssueOut))
+    @blp.response(200, page_of(IssueSummaryOut))
     def get(self, args):
         """List issues: managers their subtree, handlers their department's, commissioners
         and butlers their firms', firm users their own. Filters: state, department, category,

@@ -119,3 +119,24 @@ class IssueOut(Schema):
     created_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     events = fields.List(fields.Nested(EventOut))
+
+
+class IssueSummaryOut(Schema):
+    """An issue in a list: no events and no staff identities (firm users list theirs too)."""
+
+    id = fields.Integer()
+    tracking_no = fields.String()
+    firm_id = fields.Integer()
+    org_unit_id = fields.Integer()
+    source = fields.String()
+    category = fields.String()
+    title = fields.String()
+    urgent = fields.Boolean()
+    state = fields.String()
+    department_id = fields.Integer(allow_none=True)
+    response_due_at = fields.DateTime(allow_none=True)
+    resolve_due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    supervision_level = fields.Integer()
+    rating = fields.String(allow_none=True)
+    created_at = fields.DateTime()
