@@ -200,8 +200,12 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
                                (visit_stmt, Visit, VISIT_FIELDS)):
         for r in db.session.execute(_grouped(stmt, *grouper.key(model))).mappings():
             rows[r["key"]].update({n: r[n] for n in names})
-    total = {**db.session.execute(slot_stmt).mappings().one(),
-             **db.session.execute(visit_stmt).mappings().one()}
+    if group_by == "firm_tag":  # a firm with two tags is in two rows: count the total apart
+        slot_total = db.session.execute(slot_stmt).mappings().one()
+    else:  # every slot is in exactly one row: the total is their sum
+        slot_total = {n: sum(r[n] for r in rows.values()) for n in SLOT_FIELDS}
+    # Distinct firms do not add up across rows, so the visit totals are always counted apart.
+    total = {**slot_total, **db.session.execute(visit_stmt).mappings().one()}
     labels = grouper.labels(rows)
     out = [{"group": key, "label": labels.get(key, str(key)), **_finish(row)}
            for key, row in rows.items()]
