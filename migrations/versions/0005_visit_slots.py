@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("assignment_id", "starts_at", name="uq_visit_slots_assignment_id"),
     )
     op.create_index("ix_visit_slots_org_unit_id_due_on", "visit_slots",
-                    ["org_unit_id", "due_on"], unique=False)
+                    ["org_unit_id", "due_on"], unique=False,
+                    postgresql_include=["user_id", "firm_id", "countable", "pending",
+                                        "last_day"])
     op.create_index("ix_visit_slots_user_id_due_on", "visit_slots", ["user_id", "due_on"],
                     unique=False)
     op.create_index("ix_visit_slots_firm_id_starts_at", "visit_slots", ["firm_id", "starts_at"],
