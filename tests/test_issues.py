@@ -185,17 +185,24 @@ def test_a_bad_rating_opens_a_call_back_and_the_firm_may_reopen_in_the_window(sc
                                                        "explained"})):
         s.do(issue, action, user, **body)
     got = s.do(issue, "rate", "firm1", rating="dissatisfied", comment="没解决")
-    assert got["state"] == "resolved"
+    # Inside the window a bad rating sends it back to the department at once.
+    assert got["state"] == "in_progress"
+    assert [e["label"] for e in got["events"]][-2:] == ["已评价", "重新办理"]
     staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
-    assert staff["callback_due"] is True
-    again = s.do(issue, "rate", "firm1", status=409)
-    assert again["type"].endswith("already-rated") or "rating" in str(again)
+    assert staff["callback_due"] is True and staff["reopen_count"] == 1
+    assert staff["rating"] == "dissatisfied"
+    s.do(issue, "rate", "firm1", status=409, rating="satisfied")  # not resolved now
+    s.do(issue, "callback", "a_manager", status=409, text="x")  # only once resolved
+    s.clock[0] += timedelta(days=1)
+    s.do(issue, "resolve", "handler", reply="已再次协调", result_code="solved")
     s.do(issue, "callback", "a_manager", text="电话回访：企业认为答复不具体")
     assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["callback_due"] is False
+    again = s.do(issue, "rate", "firm1", rating="satisfied")
+    assert again["state"] == "closed"
+    s.do(issue, "rate", "firm1", status=409, rating="satisfied")  # this resolution is rated
     reopened = s.do(issue, "reopen", "firm1", text="请再次协调")
     assert reopened["state"] == "in_progress"
-    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
-    assert staff["reopen_count"] == 1 and staff["rating"] is None
+    assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["reopen_count"] == 2
     s.do(issue, "resolve", "handler", reply="已协调解决", result_code="solved")
     s.clock[0] = at("2026-04-30")  # well past 15 working days after the resolution
     late = s.do(issue, "reopen", "firm1", status=409, text="还是不行")
@@ -427,8 +434,7 @@ def test_metrics_follow_their_written_formulas(scene, client):
         s.do(two, action, user, **body)
     s.clock[0] = at("2026-03-09", 9)    # Tue 3 → Mon 9 Mar: 4 working days
     s.do(two, "resolve", "power_handler", reply="好", result_code="solved")
-    s.do(two, "rate", "firm1", rating="dissatisfied")
-    s.do(two, "reopen", "firm1", text="没修好")
+    s.do(two, "rate", "firm1", rating="dissatisfied")   # inside the window: reopened
     # Issue 3: rejected the same day; issue 4: never answered.
     three, _four = s.raise_(), s.raise_()
     s.do(three, "reject", "a_manager", text="重复提交")
@@ -441,7 +447,7 @@ def test_metrics_follow_their_written_formulas(scene, client):
     # Two was reopened, so only one carries a resolution now.
     assert t["resolution_rate"] == 0.5 and t["on_time_resolution_rate"] == 1.0
     assert t["on_time_response_rate"] == pytest.approx(2 / 3, abs=1e-4)
-    assert t["rated"] == 1 and t["satisfaction_rate"] == 1.0
+    assert t["rated"] == 2 and t["satisfaction_rate"] == 0.5
     assert t["avg_handling_days"] == 2.0 and t["p90_handling_days"] == 2.0
     assert t["reopen_rate"] == 0.5 and t["overdue"] == 0
     rows = {r["group"]: r for r in body["rows"]}

@@ -15,8 +15,10 @@ Decisions (the README repeats them):
   accepted, dispatched or in progress). The tick sets the flag and supervision level 1; level 2
   follows ``ISSUE_SUPERVISE_AFTER_DAYS`` working days later. Accepting or reopening clears it.
 - **Ratings**: good (非常满意, 满意) closes a resolved issue; a bad one opens a call-back task
-  (``callback_due``) and the firm may reopen within ``ISSUE_REOPEN_WINDOW_DAYS`` working days of
-  the resolution. Unrated resolved issues close after ``ISSUE_AUTO_CLOSE_DAYS`` working days.
+  (``callback_due``) and, within ``ISSUE_REOPEN_WINDOW_DAYS`` working days of the resolution,
+  reopens the issue. The firm may also reopen within that window without rating. The latest
+  rating is kept (each resolution may be rated once). Unrated resolved issues close after
+  ``ISSUE_AUTO_CLOSE_DAYS`` working days.
 """
 
 from datetime import datetime
@@ -211,6 +213,17 @@ def _reopen_window_open(issue: Issue, at: datetime) -> bool:
         return True  # the window cannot have closed before the calendar runs out
 
 
+def _reopen(issue: Issue, rule: lc.Action, at: datetime, role: str) -> lc.Action:
+    """Send a resolved or closed issue back to its department (or to dispatch when it has
+    none) with a new resolution deadline; the rule with the state it goes to."""
+    issue.reopen_count += 1
+    issue.resolved_at = issue.closed_at = None
+    issue.overdue = False
+    _start_resolution(issue, at, role)
+    to_state = "in_progress" if issue.department_id is not None else "accepted"
+    return lc.Action(rule.parties, rule.from_states, to_state)
+
+
 def act(principal: Principal, issue_id: int, data: dict) -> Issue:
     """Apply one action (``POST /issues/{id}/actions``)."""
     issue = scope.get_visible(Issue, issue_id, principal)
@@ -274,8 +287,8 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
             "result_code"], at
         text = data["reply"]
     elif action == "rate":
-        if issue.rating is not None:
-            raise Problem(409, "This issue has been rated already.", slug="already-rated",
+        if issue.rated_at is not None and issue.rated_at >= issue.resolved_at:
+            raise Problem(409, "This resolution has been rated already.", slug="already-rated",
                           allowed_actions=[a for a in allowed if a != "rate"])
         _required(data, "rating")
         issue.rating, issue.rating_comment, issue.rated_at = data["rating"], data.get(
@@ -286,6 +299,12 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
             issue.state, issue.closed_at = "closed", at
         text = data.get("comment")
         extra["rating"] = data["rating"]
+        if not good and _reopen_window_open(issue, at):
+            # A bad rating inside the window sends the issue back to be handled again.
+            _event(issue, "rate", before, role, principal.user_id, public_text=text, **extra)
+            before, role, text, extra = issue.state, "system", "评价不满意，重新办理", {}
+            rule = _reopen(issue, rule, at, role)
+            action = "reopen"
     elif action == "confirm":
         issue.closed_at = at
     elif action == "reopen":
@@ -294,13 +313,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
             raise Problem(409, "The window for reopening this issue has closed.",
                           slug="reopen-window-closed", allowed_actions=[
                               a for a in allowed if a != "reopen"])
-        issue.reopen_count += 1
-        issue.rating = issue.rating_comment = issue.rated_at = None
-        issue.resolved_at = issue.closed_at = None
-        issue.overdue = False
-        if issue.department_id is None:
-            rule = lc.Action(rule.parties, rule.from_states, "accepted")
-        _start_resolution(issue, at, role)
+        rule = _reopen(issue, rule, at, role)
     elif action == "close":
         issue.closed_at = at
     elif action == "callback":
