@@ -226,7 +226,12 @@ def _reopen(issue: Issue, rule: lc.Action, at: datetime, role: str) -> lc.Action
 
 def act(principal: Principal, issue_id: int, data: dict) -> Issue:
     """Apply one action (``POST /issues/{id}/actions``)."""
-    issue = scope.get_visible(Issue, issue_id, principal)
+    # The row stays locked until commit: two people acting at once take turns, and the second
+    # sees the state the first left (a double dispatch becomes a 409).
+    issue = db.session.scalar(scope.scoped(Issue, principal).where(Issue.id == issue_id)
+                              .with_for_update(of=Issue))
+    if issue is None:
+        raise scope.not_found(Issue, issue_id)
     action = data["action"]
     parties = parties_of(principal, issue)
     rule = lc.ACTIONS[action]
