@@ -49,7 +49,8 @@ TOTALS = VisitSlotTotal.__table__
 VISITS = Visit.__table__
 ASSIGNMENTS = Assignment.__table__
 CHUNK = 20_000
-_HORIZON_LOCK = 0x51_07
+# Advisory-lock key spaces (the two-integer form), so the kinds never collide.
+_HORIZON_LOCK, _FIRM_LOCKS, _PROJECT_LOCKS = 0x5107_0000, 0x5107_0001, 0x5107_0002
 
 
 def quarter_end(day: date) -> date:
@@ -195,12 +196,13 @@ def _write(conn: Connection, assignments, after: date | None, through: date | No
 def _lock_targets(conn: Connection, keys) -> None:
     if conn.dialect.name != "postgresql":
         return
-    for key in sorted(keys):
-        conn.execute(select(func.pg_advisory_xact_lock(key)))
+    for space, key in sorted(keys):
+        conn.execute(select(func.pg_advisory_xact_lock(space, key)))
 
 
-def _key(kind: str, target_id: int) -> int:
-    return target_id if kind == "firm" else -target_id
+def _key(kind: str, target_id: int) -> tuple[int, int]:
+    """An advisory-lock key of its own space per kind (the horizon has the third)."""
+    return (_FIRM_LOCKS if kind == "firm" else _PROJECT_LOCKS), target_id
 
 
 def refresh_assignments(conn: Connection, ids) -> None:
@@ -256,7 +258,7 @@ def _set_horizon(conn: Connection, through: date, existed: bool) -> None:
 def rebuild(conn: Connection, through: date) -> int:
     """Write every slot afresh, calendar slots up to ``through``; the number of rows."""
     if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_HORIZON_LOCK)))
+        conn.execute(select(func.pg_advisory_xact_lock(_HORIZON_LOCK, 0)))
     existed = horizon(conn) is not None
     if conn.dialect.name == "postgresql":
         conn.execute(text("TRUNCATE visit_slots"))  # no dead rows left behind
@@ -278,7 +280,7 @@ def extend(conn: Connection, day: date) -> int:
     """Make sure calendar slots exist through ``day`` (moved on to the end of its quarter);
     the number of rows written. The first call after the table was created rebuilds it."""
     if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_HORIZON_LOCK)))
+        conn.execute(select(func.pg_advisory_xact_lock(_HORIZON_LOCK, 0)))
     current = horizon(conn)
     if current is not None and current >= day:
         return 0
