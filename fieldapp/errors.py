@@ -9,6 +9,7 @@ import logging
 
 from flask import current_app, g, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -130,6 +131,13 @@ def register_error_handlers(app) -> None:
         log.info("integrity conflict: %s", exc.orig)
         return problem(409, "This conflicts with a record that already exists.",
                        slug="conflict")
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        # A versioned row (an issue) changed between this request reading it and writing it.
+        db.session.rollback()
+        return problem(409, "Someone else changed this record at the same moment; read it "
+                            "again and retry if it still applies.", slug="concurrent-change")
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

@@ -110,6 +110,12 @@ class Issue(Audited, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every UPDATE, which names the version it read: of two people acting at once
+    # the second's UPDATE finds no row and fails (StaleDataError → 409), where PostgreSQL's
+    # row lock does not reach (SQLite reads outside the write transaction).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     visit: Mapped[Visit | None] = relationship(back_populates="raised_issues")
     events: Mapped[list["IssueEvent"]] = relationship(

@@ -2,6 +2,7 @@
 ratings and the scheduled job, on both databases, through the API."""
 
 import random
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -303,6 +304,34 @@ def test_action_bodies_name_the_bad_field(scene, action, body, field):
     assert field in got["errors"]
 
 
+def test_people_acting_at_once_take_turns(scene, app):
+    """A double-tapped button or two dispatchers at once: one transition, the rest are 409s."""
+    s = scene
+    issue = s.raise_()
+    headers = s.h("a_manager")
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def accept():
+        with app.test_client() as c:
+            barrier.wait()
+            resp = c.post(f"{ISSUES}/{issue['id']}/actions", json={"action": "accept"},
+                          headers=headers)
+            statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=accept) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 409, 409, 409], statuses
+    db.session.expire_all()
+    actions = db.session.scalars(select(IssueEvent.action)
+                                 .where(IssueEvent.issue_id == issue["id"])).all()
+    assert sorted(actions) == ["accept", "submit"]
+    assert db.session.get(Issue, issue["id"]).state == "accepted"
+
+
 def test_raising_checks_scope_and_fields(scene):
     s = scene
     resp = s.client.post(ISSUES, json={"firm_id": s.firms[1].id, "category": "land",
@@ -369,6 +398,43 @@ def test_the_job_flags_overdue_raises_supervision_and_closes_unrated(scene, app)
     assert view["state"] == "closed" and view["events"][-1]["label"] == "逾期未评价，自动办结"
     out = app.test_cli_runner().invoke(args=["issues", "tick"])
     assert out.exit_code == 0 and "overdue=0" in out.output
+
+
+def test_a_rating_given_while_the_job_runs_is_kept_and_not_auto_closed(scene, monkeypatch):
+    """The job reads, the firm rates, the job writes: the version check makes the job start
+    over on fresh rows instead of writing 逾期未评价 over the firm's rating."""
+    s = scene
+    done = s.raise_()
+    for action, user, body in (("accept", "a_manager", {}),
+                               ("dispatch", "a_manager", {"department_id": s.land.id}),
+                               ("sign", "handler", {}),
+                               ("resolve", "handler", {"reply": "好", "result_code": "solved"})):
+        s.do(done, action, user, **body)
+    s.clock[0] = at("2026-04-01")
+    category, job, passes, rated = service._category, service._tick, [], []
+
+    def rate_meanwhile(issue):
+        if not rated:   # the job has read the issue; the firm rates it now, on its own
+            rated.append(True)   # connection (a thread of its own gets its own app context)
+            firm = threading.Thread(target=s.do, args=(done, "rate", "firm1"),
+                                    kwargs={"rating": "satisfied"})
+            firm.start()
+            firm.join()
+        return category(issue)
+
+    def counted(when):
+        passes.append(when)
+        return job(when)
+
+    monkeypatch.setattr(service, "_category", rate_meanwhile)
+    monkeypatch.setattr(service, "_tick", counted)
+    assert service.tick(s.clock[0])["auto_closed"] == 0
+    assert len(passes) == 2   # the first pass's write was refused; the second found it closed
+    db.session.expire_all()
+    issue = db.session.get(Issue, done["id"])
+    assert (issue.state, issue.rating) == ("closed", "satisfied")
+    actions = [e.action for e in issue.events]
+    assert "rate" in actions and "auto_close" not in actions
 
 
 def test_a_year_without_calendar_data_leaves_the_deadline_unknown_until_entered(scene):

@@ -26,6 +26,7 @@ from datetime import datetime
 from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.exc import StaleDataError
 
 from fieldapp import scope
 from fieldapp.auth.principal import Principal
@@ -226,8 +227,10 @@ def _reopen(issue: Issue, rule: lc.Action, at: datetime, role: str) -> lc.Action
 
 def act(principal: Principal, issue_id: int, data: dict) -> Issue:
     """Apply one action (``POST /issues/{id}/actions``)."""
-    # The row stays locked until commit: two people acting at once take turns, and the second
-    # sees the state the first left (a double dispatch becomes a 409).
+    # On PostgreSQL the row stays locked until commit: two people acting at once take turns and
+    # the second sees the state the first left (a double dispatch becomes a 409). On SQLite the
+    # read comes before the write transaction; there the version check turns the second write
+    # into a StaleDataError, also a 409.
     issue = db.session.scalar(scope.scoped(Issue, principal).where(Issue.id == issue_id)
                               .with_for_update(of=Issue))
     if issue is None:
@@ -344,8 +347,20 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
 
 def tick(at: datetime | None = None) -> dict:
     """Fill deadlines the calendar can now compute, flag overdue issues and raise supervision,
-    close unrated resolved issues; each change is an event. Returns what changed."""
+    close unrated resolved issues; each change is an event. Returns what changed.
+
+    One transaction; if someone acts on one of the issues between the job reading and writing
+    it, the version check refuses the write and the job starts over on fresh rows."""
     at = at or now()
+    for _ in range(2):
+        try:
+            return _tick(at)
+        except StaleDataError:
+            db.session.rollback()
+    return _tick(at)
+
+
+def _tick(at: datetime) -> dict:
     cfg = current_app.config
     cal = calendar()
     counts = {"deadlines": 0, "overdue": 0, "supervised": 0, "auto_closed": 0}
