@@ -308,9 +308,14 @@ def test_patch_changes_fields_checks_the_uscc_and_moves_assignments(client, scen
                         headers=as_("a_manager"))
     assert resp.status_code == 200, resp.get_json()
     assert (resp.get_json()["name"], resp.get_json()["tags"]) == ("改名", ["key"])
-    assignment = db.session.scalar(select(Assignment))
-    db.session.refresh(assignment)
-    assert assignment.org_unit_id == scene.world.park_a.id
+    # The assignment running since yesterday ends there; the same person carries on from today
+    # under the new unit, so yesterday stays reported under the old one.
+    old, new = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
+    db.session.refresh(old)
+    assert (old.org_unit_id, old.ends_on, old.replaced_by_id) == (
+        scene.world.county_a.id, scope.today() - timedelta(days=1), new.id)
+    assert (new.org_unit_id, new.starts_on, new.ends_on, new.user_id) == (
+        scene.world.park_a.id, scope.today(), None, old.user_id)
     # A county-A manager may not move it out of county A.
     resp = client.patch(url, json={"org_unit_id": scene.world.county_b.id},
                         headers=as_("a_manager"))

@@ -1,16 +1,27 @@
 """Visit rate and overdue: every definition edge, on both databases, through the API."""
 
+import io
 import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from geoalchemy2.shape import from_shape
+from openpyxl import load_workbook
 from shapely.geometry import Point
 
+from fieldapp import scope
 from fieldapp.demo_registry import make_uscc
 from fieldapp.extensions import db
-from models import Assignment, Firm, Project, ProjectStageChange, Site, Visit
+from models import (
+    Assignment,
+    Firm,
+    Project,
+    ProjectStageChange,
+    Site,
+    SlotHorizon,
+    Visit,
+)
 
 RATE = "/api/v1/stats/visit-rate"
 OVERDUE = "/api/v1/stats/overdue"
@@ -315,10 +326,6 @@ def test_trend_gives_the_totals_for_each_month(client, scene, as_):
 
 
 def test_xlsx_has_a_sheet_per_grouping_with_numbers_as_numbers(client, scene, as_):
-    import io
-
-    from openpyxl import load_workbook
-
     f = scene.firm(tags=["key"])
     scene.assign("c1", f)
     scene.visit("c1", f, at("2026-10-05"))
@@ -393,7 +400,8 @@ def test_drill_down_from_a_row_to_its_slots(client, scene, as_, world):
     assert bad.status_code == 422 and "state" in bad.get_json()["errors"]
 
 
-def test_a_report_past_the_written_slots_writes_them_first(report, scene):
+def test_a_report_past_the_written_slots_writes_them_first(report, scene, monkeypatch):
+    monkeypatch.setattr(scope, "today", lambda: date(2028, 1, 15))
     scene.assign("c1", scene.firm(), cadence="monthly")
     assert report("2028-02")["total"]["due"] == 1
     assert report("2028-W09")["total"]["due"] == 1  # the week holding 29 February
@@ -406,3 +414,118 @@ def test_a_unit_without_children_is_its_own_row(report, scene, world):
     body = report("2026-10", org_unit_id=world.park_a.id)
     assert [(r["label"], r["due"], r["met"], r["firms_visited"]) for r in body["rows"]] == [
         ("park A", 1, 1, 1)]
+
+
+@pytest.mark.parametrize("path,query,field", [
+    (RATE, {"period": "2027-04"}, "period"),       # past the end of next quarter
+    (RATE, {"period": "9999-11"}, "period"),
+    (RATE, {"period": "9999-12"}, "period"),
+    (RATE, {"period": "0001-01"}, "period"),
+    (RATE, {"period": "1999-12"}, "period"),
+    (RATE, {"period": "9999-12-30..9999-12-31"}, "period"),
+    (f"{RATE}/slots", {"period": "9999-09"}, "period"),
+    (f"{RATE}/trend", {"from": "2026-10", "to": "9999-11", "every": "quarter"}, "to"),
+    (f"{RATE}/trend", {"from": "0001-01", "to": "2026-11"}, "from"),
+    ("/api/v1/stats/coverage.geojson", {"period": "9999-11"}, "period"),
+    (OVERDUE, {"as_of": "9999-12-31"}, "as_of"),
+    (OVERDUE, {"as_of": "2026-12-03"}, "as_of"),   # tomorrow: nothing is overdue yet
+    (OVERDUE, {"as_of": "1999-12-31"}, "as_of"),
+    ("/api/v1/stats/issues", {"period": "9999-11"}, "period"),
+])
+def test_reports_reach_from_2000_to_the_end_of_next_quarter(client, scene, as_, monkeypatch,
+                                                            path, query, field):
+    """A far period would make every later write keep years of empty slots up to date, and
+    dates near the calendar's ends overflowed (500) or looked like an outage (503)."""
+    monkeypatch.setattr(scope, "today", lambda: date(2026, 12, 2))
+    scene.assign("c1", scene.firm(), cadence="weekly")
+    resp = client.get(path, query_string=query, headers=as_("c1" if path != "/api/v1/stats/"
+                                                                    "issues" else "admin"))
+    assert resp.status_code == 422, resp.get_json()
+    assert field in resp.get_json()["errors"]
+    assert resp.mimetype == "application/problem+json"
+    assert db.session.get(SlotHorizon, 1) is None or \
+        db.session.get(SlotHorizon, 1).through <= date(2027, 3, 31)
+
+
+def test_reports_reach_the_end_of_next_quarter(report, scene, monkeypatch):
+    monkeypatch.setattr(scope, "today", lambda: date(2026, 12, 2))
+    scene.assign("c1", scene.firm(), cadence="monthly")
+    assert report("2027-03", user="c1")["total"]["due"] == 1
+    assert report("2000-01", user="c1")["total"]["due"] == 0
+    db.session.expire_all()
+    assert db.session.get(SlotHorizon, 1).through == date(2027, 3, 31)
+
+
+def test_overdue_as_of_a_past_day_reads_the_record_as_it_stood_then(client, scene, as_):
+    """Visits after ``as_of`` did not exist then, and a firm closed later was still open."""
+    visited_later = scene.firm()
+    closed_later = scene.firm()
+    scene.assign("c1", visited_later)
+    scene.assign("c1", closed_later)
+    scene.visit("c1", visited_later, at("2026-10-05"))
+    scene.visit("c1", visited_later, at("2026-11-05"))
+    closed_later.status, closed_later.closed_at = "closed", at("2026-11-10")
+    db.session.commit()
+    resp = client.get(OVERDUE, query_string={"as_of": "2026-10-25"}, headers=as_("a_manager"))
+    assert [i["target_id"] for i in resp.get_json()["items"]] == [closed_later.id]
+    resp = client.get(OVERDUE, query_string={"as_of": "2026-11-20"}, headers=as_("a_manager"))
+    assert resp.get_json()["items"] == []      # met in November, and the other one closed
+    resp = client.get(OVERDUE, query_string={"as_of": "2026-09-20"}, headers=as_("a_manager"))
+    items = {i["target_id"]: i for i in resp.get_json()["items"]}
+    assert items[visited_later.id]["last_visit_at"] is None
+    assert items[visited_later.id]["days_since_last_visit"] is None
+
+
+def test_exports_keep_names_as_text_never_formulas(client, scene, as_):
+    firm = scene.firm()
+    firm.name = '=HYPERLINK("http://evil.example","点我")'
+    scene.users["c1"].display_name = "@SUM(1+1)"
+    db.session.commit()
+    scene.assign("c1", firm)
+    query = {"as_of": "2026-10-25", "format": "csv"}
+    text = client.get(OVERDUE, query_string=query, headers=as_("a_manager")).get_data(
+        as_text=True)
+    row = text.strip().splitlines()[1]
+    assert row.startswith("'@SUM(1+1),\"'=HYPERLINK(")
+    text = client.get(RATE, query_string={"period": "2026-10", "group_by": "user",
+                                          "format": "csv"},
+                      headers=as_("admin")).get_data(as_text=True)
+    assert "\n'@SUM(1+1),1,0" in text
+    resp = client.get(OVERDUE, query_string={**query, "format": "xlsx"},
+                      headers=as_("a_manager"))
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    cells = [sheet.cell(2, 1), sheet.cell(2, 2)]
+    assert [c.value for c in cells] == ["@SUM(1+1)", firm.name]
+    assert [c.data_type for c in cells] == ["s", "s"]
+
+
+def test_moving_a_firm_leaves_past_reports_as_they_were(client, scene, as_, report, world,
+                                                       monkeypatch):
+    monkeypatch.setattr(scope, "today", lambda: date(2026, 11, 16))
+    firm = scene.firm()
+    before = scene.assign("c1", firm)
+    scene.visit("c1", firm, at("2026-10-05"))
+    scene.visit("c1", firm, at("2026-11-05"))
+
+    def by_unit(period):
+        return sorted((r["label"], r["due"], r["met"], r["visits"])
+                      for r in report(period, org_unit_id=world.city.id)["rows"])
+
+    october = by_unit("2026-10")
+    assert october == [("county A", 1, 1, 1)]
+    resp = client.patch(f"/api/v1/firms/{firm.id}", json={"org_unit_id": world.county_b.id},
+                        headers=as_("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert by_unit("2026-10") == october
+    # November ends after the move: the continued assignment under county B owns it, met by
+    # the visit made in county A before the move.
+    assert by_unit("2026-11") == [("county A", 0, 0, 1), ("county B", 1, 1, 0)]
+    db.session.expire_all()
+    old = db.session.get(Assignment, before.id)
+    assert (old.ends_on, old.org_unit_id) == (date(2026, 11, 15), world.county_a.id)
+    new = db.session.get(Assignment, old.replaced_by_id)
+    assert (new.user_id, new.starts_on, new.ends_on, new.org_unit_id, new.cadence) == (
+        old.user_id, date(2026, 11, 16), None, world.county_b.id, "monthly")
+    # County B's manager sees the firm from the move on, not county A's October.
+    assert client.get(RATE, query_string={"period": "2026-10"},
+                      headers=as_("b_manager")).get_json()["total"]["due"] == 0

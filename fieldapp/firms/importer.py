@@ -291,7 +291,7 @@ class Importer:
         contacts = _merged_contacts(firm.contacts or [], data.get("contacts", []))
         apply(firm, {**data, "contacts": contacts})
         if before[0]["org_unit_id"] != firm.org_unit_id:
-            move_assignments(firm)
+            move_assignments(firm, user)
         changed = before != ({k: getattr(firm, k) for k in before[0]}, firm.tags) \
             or contacts != (firm.contacts or [])
         site = next((s for s in firm.active_sites if s.name == site_data["name"]), None)

@@ -1,5 +1,7 @@
 """Registering, changing, closing and finding firms (nearby ones through the spatial index)."""
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -92,17 +94,36 @@ def update_firm(principal: Principal, firm_id: int, data: dict) -> Firm:
     if "status" in data:
         set_status(firm, data["status"])
     if moved:
-        move_assignments(firm)
+        move_assignments(firm, principal.user_id)
     db.session.commit()
     return firm
 
 
-def move_assignments(firm: Firm) -> None:
-    """Current and future assignments follow a firm to its new unit; ended ones stay put."""
-    for assignment in db.session.scalars(select(Assignment).where(
-            Assignment.firm_id == firm.id,
-            Assignment.ends_on.is_(None) | (Assignment.ends_on >= scope.today()))):
-        assignment.org_unit_id = firm.org_unit_id
+MOVED = "企业迁出 firm moved to another unit"
+
+
+def move_assignments(firm: Firm, user_id: int | None = None) -> None:
+    """Assignments follow a firm to its new unit from today; the past stays where it was.
+
+    One not yet begun just changes unit. One running since before today ends yesterday and is
+    continued from today by the same person under the new unit (``replaced_by_id``, as a
+    reassignment), so the slots and visits before the move stay reported under the old unit —
+    a report for a past month reads the same after the move as before it. Ended ones stay put.
+    """
+    today = scope.today()
+    for old in db.session.scalars(select(Assignment).where(
+            Assignment.firm_id == firm.id, Assignment.replaced_by_id.is_(None),
+            Assignment.ends_on.is_(None) | (Assignment.ends_on >= today))).all():
+        if old.starts_on >= today:
+            old.org_unit_id = firm.org_unit_id
+            continue
+        new = Assignment(user_id=old.user_id, firm_id=firm.id, org_unit_id=firm.org_unit_id,
+                         cadence=old.cadence, starts_on=today, ends_on=old.ends_on,
+                         created_by_id=user_id)
+        old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
+        db.session.add(new)
+        db.session.flush()
+        old.replaced_by_id = new.id
 
 
 def close_firm(principal: Principal, firm_id: int) -> Firm:

@@ -27,19 +27,34 @@ def _attachment(body, mimetype: str, filename: str) -> Response:
         "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+# A text cell starting with one of these is a formula to Excel and LibreOffice, and firm and
+# person names come from imports and users (CSV injection: =HYPERLINK(…), @SUM(…)).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # shown as text; the quote is the spreadsheet's own escape
+    return value
+
+
 def csv_response(rows, columns, filename: str) -> Response:
-    """UTF-8 CSV with a BOM (so Excel reads the Chinese headers) and bilingual headers."""
+    """UTF-8 CSV with a BOM (so Excel reads the Chinese headers) and bilingual headers; text
+    that a spreadsheet would run as a formula is escaped."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([title for _, title in columns])
     for row in rows:
         row = plain(row)
-        writer.writerow(["" if row.get(k) is None else row.get(k) for k, _ in columns])
+        writer.writerow([_csv_cell(row.get(k)) for k, _ in columns])
     return _attachment("\ufeff" + buffer.getvalue(), "text/csv", filename)
 
 
 def xlsx_response(sheets, filename: str) -> Response:
-    """A workbook with one sheet per ``(title, columns, rows)``; numbers stay numbers."""
+    """A workbook with one sheet per ``(title, columns, rows)``; numbers stay numbers, and all
+    text stays text (never a formula)."""
     book = Workbook()
     book.remove(book.active)
     for title, columns, rows in sheets:
@@ -50,6 +65,9 @@ def xlsx_response(sheets, filename: str) -> Response:
         for row in rows:
             row = plain(row)
             sheet.append([row.get(k) for k, _ in columns])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl took text starting "=" for a formula
+                    cell.data_type = "s"
         for i, (_, t) in enumerate(columns, start=1):
             sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(12, len(t) + 4)
     buffer = io.BytesIO()

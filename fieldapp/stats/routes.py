@@ -19,7 +19,7 @@ from fieldapp.stats.service import (
     trend,
     visit_rate,
 )
-from fieldapp.stats.visit_rate import parse_period
+from fieldapp.stats.visit_rate import EARLIEST, check_reach, parse_period
 
 FORMATS = ("json", "csv", "xlsx")
 blp = Blueprint("stats", __name__, url_prefix="/api/v1",
@@ -49,9 +49,17 @@ class PeriodField(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return parse_period(super()._deserialize(value, attr, data, **kwargs))
+            period = parse_period(super()._deserialize(value, attr, data, **kwargs))
+            check_reach(period.start, period.end, scope.today())
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        return period
+
+
+def _past_or_today(day):
+    """``as_of``: a day from 2000 to today (what was overdue then, or now)."""
+    if day < EARLIEST or day > scope.today():
+        raise ValidationError(f"Must be between {EARLIEST.isoformat()} and today.")
 
 
 class RateQuery(Schema):
@@ -67,7 +75,8 @@ class RateQuery(Schema):
 class OverdueQuery(Schema):
     """``GET /stats/overdue``."""
 
-    as_of = fields.Date(metadata={"description": "default: today (Asia/Shanghai)"})
+    as_of = fields.Date(validate=_past_or_today, metadata={
+        "description": "default: today (Asia/Shanghai); from 2000 to today"})
     org_unit_id = QueryId()
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 

@@ -18,7 +18,7 @@ form the ``untagged`` row; projects the ``project`` row).
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Integer, case, cast, func, literal_column, select
@@ -216,24 +216,27 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
             "total": {"group": None, "label": "合计 total", **_finish(total)}}
 
 
-def _last_countable(column, target):
+def _last_countable(column, target, moment: datetime):
     return select(func.max(Visit.captured_at)).where(
-        column == target, Visit.status.in_(COUNTABLE_STATUSES)).scalar_subquery()
+        column == target, Visit.status.in_(COUNTABLE_STATUSES),
+        Visit.captured_at <= moment).scalar_subquery()
 
 
 def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -> list[dict]:
     """Assignments in force on ``as_of`` whose slot running then has no countable visit yet
     (by anyone assigned), never-visited first, then the longest since the last countable visit.
-    Closed firms are left out. One query of plain rows: a county's list reads no entities."""
+    Firms closed by then are left out; visits after ``as_of`` do not count. One query of plain
+    rows: a county's list reads no entities."""
     root = _root(principal, org_unit_id)
+    moment = min(local_midnight(as_of + timedelta(days=1)), utcnow()) - timedelta(microseconds=1)
     rows = db.session.execute(
         select(Assignment.id, Assignment.user_id, Assignment.firm_id, Assignment.project_id,
                Assignment.org_unit_id, Assignment.cadence, User.display_name,
                func.coalesce(Firm.name, Project.name).label("target_name"),
-               Firm.status.label("firm_status"), Project.stage_entered_at,
+               Firm.closed_at, Project.stage_entered_at,
                case((Assignment.firm_id.is_not(None),
-                     _last_countable(Visit.firm_id, Assignment.firm_id)),
-                    else_=_last_countable(Visit.project_id, Assignment.project_id))
+                     _last_countable(Visit.firm_id, Assignment.firm_id, moment)),
+                    else_=_last_countable(Visit.project_id, Assignment.project_id, moment))
                .label("visited"))
         .join(User, User.id == Assignment.user_id)
         .outerjoin(Firm, Firm.id == Assignment.firm_id)
@@ -241,11 +244,10 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -
         .where(scope.visible(Assignment, principal),
                Assignment.org_unit_id.in_(_subtree(root)), Assignment.starts_on <= as_of,
                Assignment.ends_on.is_(None) | (Assignment.ends_on >= as_of))).all()
-    moment = min(local_midnight(as_of + timedelta(days=1)), utcnow()) - timedelta(microseconds=1)
     slots_of: dict = {}
     out = []
     for a in rows:
-        if a.firm_status == "closed":
+        if a.closed_at is not None and a.closed_at <= moment:
             continue
         if a.cadence == "per_stage":
             entered = a.stage_entered_at

@@ -326,6 +326,21 @@ def _visit_points(visit: Visit) -> set:
     return points
 
 
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context, _instances) -> None:
+    # A deleted assignment's slots go with it (ON DELETE CASCADE), after which nothing could
+    # say what to take off the totals: take them off, and the slots away, while they are here.
+    gone = sorted(obj.id for obj in session.deleted
+                  if isinstance(obj, Assignment) and obj.id is not None)
+    if not gone:
+        return
+    conn = session.connection()
+    mine = SLOTS.c.assignment_id.in_(gone)
+    before = _totals(conn, mine)
+    conn.execute(delete(SLOTS).where(mine))
+    _add_totals(conn, before, {})
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
     assignments, firms, projects, touched = set(), set(), set(), set()
@@ -340,8 +355,8 @@ def _after_flush(session: Session, _context) -> None:
         elif isinstance(obj, Firm):
             if dirty and _changed(obj, ("closed_at",)):
                 firms.add(obj.id)
-        elif isinstance(obj, ProjectStageChange) and obj in session.new:
-            projects.add(obj.project_id)
+        elif isinstance(obj, ProjectStageChange):  # entered, corrected or struck out
+            projects.update(p for p in _values(obj, "project_id") if p is not None)
     if not (assignments or firms or projects or touched):
         return
     conn = session.connection()

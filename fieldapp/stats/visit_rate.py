@@ -55,6 +55,26 @@ class Period:
         return local_midnight(self.end + timedelta(days=1))
 
 
+EARLIEST = date(2000, 1, 1)
+
+
+def latest_day(today: date) -> date:
+    """The last day a report may reach: the end of the quarter after today's. Reports write
+    the slots they reach ahead of time, so a period years away would write years of empty
+    slots for every assignment (and no one plans visits that far)."""
+    months = 3 * ((today.month - 1) // 3) + 6
+    return date(today.year + months // 12, months % 12 + 1, 1) - timedelta(days=1)
+
+
+def check_reach(start: date, end: date, today: date) -> None:
+    """ValueError unless ``start``..``end`` lies between 2000 and the end of next quarter."""
+    if start < EARLIEST:
+        raise ValueError(f"reports begin on {EARLIEST.isoformat()}")
+    if end > (latest := latest_day(today)):
+        raise ValueError(f"reports reach at most to {latest.isoformat()}, the end of next "
+                         "quarter")
+
+
 def parse_period(text: str) -> Period:
     """``2026-11``, ``2026-W47``, ``2026-Q4`` or ``2026-11-01..2026-11-15``; ValueError else."""
     text = text.strip()
