@@ -265,14 +265,23 @@ def test_patch_that_changes_only_the_department_order_records_nothing(client, re
 
 
 def test_moving_a_project_to_another_unit_moves_its_open_assignments(client, reg, as_):
-    ended = reg.assign("butler2", project=reg.project_a, starts_on=scope.today() - timedelta(9),
-                       ends_on=scope.today() - timedelta(5))
+    today = scope.today()
+    ended = reg.assign("butler2", project=reg.project_a, starts_on=today - timedelta(9),
+                       ends_on=today - timedelta(5))
+    later = reg.assign("butler2", project=reg.project_a, starts_on=today + timedelta(3))
     resp = client.patch(f"/api/v1/projects/{reg.project_a.id}", headers=as_("a_manager"),
                         json={"org_unit_id": reg.world.park_a.id})
     assert resp.status_code == 200
     db.session.expire_all()
-    assert db.session.get(Assignment, reg.butler_assignment.id).org_unit_id == \
-        reg.world.park_a.id
+    # Running since yesterday: ends there, and the butler carries on from today in the park,
+    # so yesterday stays reported under county A.
+    running = db.session.get(Assignment, reg.butler_assignment.id)
+    assert (running.org_unit_id, running.ends_on) == (reg.world.county_a.id,
+                                                       today - timedelta(1))
+    carried = db.session.get(Assignment, running.replaced_by_id)
+    assert (carried.user_id, carried.cadence, carried.starts_on, carried.org_unit_id) == (
+        running.user_id, "per_stage", today, reg.world.park_a.id)
+    assert db.session.get(Assignment, later.id).org_unit_id == reg.world.park_a.id
     assert db.session.get(Assignment, ended.id).org_unit_id == reg.world.county_a.id
 
 

@@ -27,12 +27,13 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from fieldapp import scope
+from fieldapp.assignments.service import follow_move
 from fieldapp.audit.recorder import record_bulk_creates
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem, flatten_messages
 from fieldapp.extensions import db
 from fieldapp.firms.schemas import FirmImportRow
-from fieldapp.firms.service import apply, move_assignments
+from fieldapp.firms.service import apply
 from fieldapp.sites.service import change_geometry, new_site
 from models import Firm, FirmTag, OrgUnit, Site, SiteVersion, utcnow
 from models.bulk import insert_rows, refresh_statistics
@@ -291,7 +292,7 @@ class Importer:
         contacts = _merged_contacts(firm.contacts or [], data.get("contacts", []))
         apply(firm, {**data, "contacts": contacts})
         if before[0]["org_unit_id"] != firm.org_unit_id:
-            move_assignments(firm, user)
+            follow_move(firm, user)
         changed = before != ({k: getattr(firm, k) for k in before[0]}, firm.tags) \
             or contacts != (firm.contacts or [])
         site = next((s for s in firm.active_sites if s.name == site_data["name"]), None)

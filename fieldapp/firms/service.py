@@ -1,17 +1,16 @@
 """Registering, changing, closing and finding firms (nearby ones through the spatial index)."""
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from fieldapp import scope
+from fieldapp.assignments.service import follow_move
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.sites.service import new_site
 from geo import to_wgs84
-from models import Assignment, Firm, FirmTag, OrgUnit, Site, utcnow
+from models import Firm, FirmTag, OrgUnit, Site, utcnow
 from models.spatial import bbox_filter, distance_m, within_m
 
 FIELDS = ("uscc", "uscc_checksum_ok", "name", "address", "industry", "org_unit_id", "contacts")
@@ -94,36 +93,9 @@ def update_firm(principal: Principal, firm_id: int, data: dict) -> Firm:
     if "status" in data:
         set_status(firm, data["status"])
     if moved:
-        move_assignments(firm, principal.user_id)
+        follow_move(firm, principal.user_id)
     db.session.commit()
     return firm
-
-
-MOVED = "企业迁出 firm moved to another unit"
-
-
-def move_assignments(firm: Firm, user_id: int | None = None) -> None:
-    """Assignments follow a firm to its new unit from today; the past stays where it was.
-
-    One not yet begun just changes unit. One running since before today ends yesterday and is
-    continued from today by the same person under the new unit (``replaced_by_id``, as a
-    reassignment), so the slots and visits before the move stay reported under the old unit —
-    a report for a past month reads the same after the move as before it. Ended ones stay put.
-    """
-    today = scope.today()
-    for old in db.session.scalars(select(Assignment).where(
-            Assignment.firm_id == firm.id, Assignment.replaced_by_id.is_(None),
-            Assignment.ends_on.is_(None) | (Assignment.ends_on >= today))).all():
-        if old.starts_on >= today:
-            old.org_unit_id = firm.org_unit_id
-            continue
-        new = Assignment(user_id=old.user_id, firm_id=firm.id, org_unit_id=firm.org_unit_id,
-                         cadence=old.cadence, starts_on=today, ends_on=old.ends_on,
-                         created_by_id=user_id)
-        old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
-        db.session.add(new)
-        db.session.flush()
-        old.replaced_by_id = new.id
 
 
 def close_firm(principal: Principal, firm_id: int) -> Firm:

@@ -3,12 +3,12 @@
 from sqlalchemy import func, select
 
 from fieldapp import scope
+from fieldapp.assignments.service import follow_move
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from models import (
     PROJECT_STAGES,
-    Assignment,
     Department,
     Firm,
     OrgUnit,
@@ -75,9 +75,9 @@ def create_project(principal: Principal, data: dict) -> Project:
 def update_project(principal: Principal, project_id: int, data: dict) -> Project:
     """Change a project's name, owner, unit, description or departments (not its stage).
 
-    Moving a project to another unit also moves its current and future assignments there
-    (their ``org_unit_id`` is a copy of the target's, for managers' scope and reports); ended
-    assignments keep the unit they were reported under.
+    Moving a project to another unit takes its assignments along from today on (their
+    ``org_unit_id`` is a copy of the target's, for managers' scope and reports); the past
+    stays reported under the old unit (``follow_move``).
     """
     project = scope.get_visible(Project, project_id, principal)
     scope.require_registry_admin(principal, db.session.get(OrgUnit, project.org_unit_id))
@@ -85,10 +85,7 @@ def update_project(principal: Principal, project_id: int, data: dict) -> Project
     moved = "org_unit_id" in data and data["org_unit_id"] != project.org_unit_id
     _apply(project, data, found)
     if moved:
-        for assignment in db.session.scalars(select(Assignment).where(
-                Assignment.project_id == project.id,
-                Assignment.ends_on.is_(None) | (Assignment.ends_on >= scope.today()))):
-            assignment.org_unit_id = project.org_unit_id
+        follow_move(project, principal.user_id)
     db.session.commit()
     return project
 
