@@ -529,3 +529,15 @@ def test_moving_a_firm_leaves_past_reports_as_they_were(client, scene, as_, repo
     # County B's manager sees the firm from the move on, not county A's October.
     assert client.get(RATE, query_string={"period": "2026-10"},
                       headers=as_("b_manager")).get_json()["total"]["due"] == 0
+
+
+def test_the_reach_is_the_end_of_the_quarter_after_today_on_every_day():
+    from fieldapp.stats.slots import quarter_end
+    from fieldapp.stats.visit_rate import latest_day
+
+    day = date(2025, 1, 1)
+    while day < date(2028, 1, 1):
+        assert latest_day(day) == quarter_end(quarter_end(day) + timedelta(days=1)), day
+        day += timedelta(days=1)
+    assert latest_day(date(2026, 12, 2)) == date(2027, 3, 31)
+    assert latest_day(date(2026, 1, 1)) == date(2026, 6, 30)
