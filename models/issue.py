@@ -117,6 +117,13 @@ class Issue(Audited, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def resolution_rated(self) -> bool:
+        """True when the current resolution has its rating. Ratings are kept through a reopen,
+        so a rating given before the latest resolution belongs to an earlier one."""
+        return self.rated_at is not None and self.resolved_at is not None \
+            and self.rated_at >= self.resolved_at
+
     visit: Mapped[Visit | None] = relationship(back_populates="raised_issues")
     events: Mapped[list["IssueEvent"]] = relationship(
         order_by="IssueEvent.id", back_populates="issue", lazy="selectin")

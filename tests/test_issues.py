@@ -16,6 +16,11 @@ from models import Department, Firm, Issue, IssueEvent, department_categories
 
 ISSUES = "/api/v1/issues"
 CST = ZoneInfo("Asia/Shanghai")
+# Staff with names and ids nothing else in a response could contain, so that a test can tell
+# whether any of them reaches the firm (username: display name, id).
+STAFF = {"admin": ("管理员周衡", 73101), "a_manager": ("受理员张立新", 73102),
+         "b_manager": ("泾阳刘敏", 73103), "handler": ("办事员陈静怡", 73104),
+         "power_handler": ("电力王建国", 73105), "c1": ("专员赵晓东", 73106)}
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -58,10 +63,14 @@ class Scene:
                 ("b_manager", ["manager"], w.county_b, {}),
                 ("handler", ["handler"], w.county_a, {"department_id": self.land.id}),
                 ("power_handler", ["handler"], w.county_a, {"department_id": self.power.id}),
+                ("c1", ["commissioner"], w.county_a, {}),
                 ("firm1", ["firm"], w.county_a, {"firm_id": self.firms[0].id}),
-                ("firm2", ["firm"], w.county_a, {"firm_id": self.firms[1].id}),
-                ("c1", ["commissioner"], w.county_a, {})):
-            w.user(name, roles, unit, **extra)
+                ("firm2", ["firm"], w.county_a, {"firm_id": self.firms[1].id})):
+            display_name, user_id = STAFF.get(name, (None, None))
+            user = w.user(name, roles, unit, **extra, **({"id": user_id} if user_id else {}))
+            if display_name:
+                user.display_name = display_name
+                db.session.commit()
 
     def h(self, user):
         if user not in self.tokens:
@@ -86,6 +95,26 @@ class Scene:
         resp = self.client.get(path, headers=self.h(user))
         assert resp.status_code == status, resp.get_json()
         return resp.get_json()
+
+    def handle(self, issue, department="land", handler="handler", reply="已办理"):
+        """Accept, dispatch, sign and resolve."""
+        self.do(issue, "accept", "a_manager")
+        self.do(issue, "dispatch", "a_manager", department_id=getattr(self, department).id)
+        self.do(issue, "sign", handler)
+        self.do(issue, "resolve", handler, reply=reply, result_code="solved")
+
+    def open311_key(self, user="a_manager"):
+        """An Open311 client key acting as ``user``."""
+        out = self.client.application.test_cli_runner().invoke(
+            args=["open311", "add-client", "12345热线", "--user", user])
+        assert out.exit_code == 0, out.output
+        return out.output.strip()
+
+    def declare(self, year):
+        """An admin declares the year's arrangement entered (its days: Monday–Friday)."""
+        resp = self.client.put(f"/api/v1/calendar/years/{year}", json={},
+                               headers=self.h("admin"))
+        assert resp.status_code == 200, resp.get_json()
 
 
 @pytest.fixture
@@ -124,29 +153,80 @@ def test_the_closed_loop_with_deadlines_across_the_2026_spring_festival(scene):
     assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["callback_due"] is False
 
 
-def test_the_firm_timeline_never_shows_internal_texts_or_staff(scene):
+ROLES = {"dispatcher", "handler", "firm", "visitor", "system"}
+IDENTITY_KEYS = {"actor_id", "created_by_id", "user_id", "internal_text", "username",
+                 "display_name"}
+
+
+def staff_traces(body, internal_texts=()) -> list[str]:
+    """Where in a response body a staff member (display name, username, id) or an internal
+    text shows: a list of paths, empty when there is none."""
+    names = [name for name, _ in STAFF.values()]
+    ids = {user_id for _, user_id in STAFF.values()}
+    found = []
+
+    def walk(node, path, key=None):
+        if isinstance(node, dict):
+            found.extend(f"{path}.{k}" for k in node if k in IDENTITY_KEYS)
+            for k, v in node.items():
+                walk(v, f"{path}.{k}", k)
+        elif isinstance(node, list):
+            for n, v in enumerate(node):
+                walk(v, f"{path}[{n}]", key)
+        elif isinstance(node, str):
+            if key == "actor_role":   # the part played, which may share a word with a username
+                assert node in ROLES, (path, node)
+            elif node in STAFF or any(t in node for t in (*names, *internal_texts)):
+                found.append(f"{path}={node}")
+        elif isinstance(node, int) and not isinstance(node, bool) and node in ids:
+            found.append(f"{path}={node}")
+
+    walk(body, "$")
+    return found
+
+
+def test_nothing_firm_facing_shows_staff_identities_or_internal_texts(scene, app):
     s = scene
     issue = s.raise_()
-    s.do(issue, "accept", "a_manager", internal_text="领导批示：优先办理")
+    by_phone = s.raise_("a_manager", source="hotline")   # raised by staff, merged into issue
+    internal = ["领导批示：优先办理", "内部编号 PX-17", "规划调整（内部）", "督办单 DB-9",
+                "企业负责人另提用电问题", "已与供电公司电话沟通"]
+    s.do(issue, "accept", "a_manager", internal_text=internal[0])
+    s.do(by_phone, "merge", "a_manager", into_id=issue["id"], internal_text=internal[5])
     s.do(issue, "dispatch", "a_manager", department_id=s.power.id)
-    s.do(issue, "return", "power_handler", text="不属于供电公司职责，内部编号 PX-17")
+    s.do(issue, "return", "power_handler", text=f"不属于供电公司职责，{internal[1]}",
+         internal_text=internal[5])
     s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
     s.do(issue, "sign", "handler")
-    s.do(issue, "request_suspension", "handler", text="需等待规划调整（内部）")
-    listed = s.get(ISSUES, "firm1")
-    assert "领导批示" not in str(listed) and "PX-17" not in str(listed)
-    assert "created_by_id" not in str(listed) and "events" not in str(listed)
-    for view in (s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1"),
-                 s.get(f"{ISSUES}/{issue['id']}/timeline", "firm1"),
-                 s.get(f"{ISSUES}/{issue['id']}", "firm1")):
-        text = str(view)
-        for secret in ("领导批示", "PX-17", "规划调整", "actor_id", "internal_text",
-                       "power_handler", "a_manager", "Handler"):
-            assert secret not in text
-        assert "正在重新分派" in [e["label"] for e in view["events"]]
-        assert view["department"] == "自然资源局"
+    s.do(issue, "request_suspension", "handler", text=f"需等待{internal[2]}")
+    s.do(issue, "suspend", "a_manager", text="等待企业补充材料")
+    s.do(issue, "resume", "handler")
+    s.do(issue, "supervise", "admin", level=1, internal_text=internal[3])
+    s.do(issue, "resolve", "handler", reply="已办理用地预审", result_code="solved")
+    rated = s.do(issue, "rate", "firm1", rating="dissatisfied", comment="还没拿到批复")
+    s.do(issue, "resolve", "handler", reply="批复已寄出", result_code="solved")
+    s.do(issue, "callback", "a_manager", text="电话回访", internal_text=internal[4])
     staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    assert staff_traces(staff, internal)   # the check finds what is there
     assert "退单：不属于供电公司职责，内部编号 PX-17" in str(staff["events"])
+
+    key = s.open311_key()
+    app.config["OPEN311_PUBLIC_READS"] = True
+    numbers = f"{issue['tracking_no']},{by_phone['tracking_no']}"
+    views = {"list": s.get(ISSUES, "firm1"), "rated": rated}
+    for one in (issue, by_phone):
+        views |= {f"track {one['id']}": s.get(f"/api/v1/track/{one['tracking_no']}", "firm1"),
+                  f"timeline {one['id']}": s.get(f"{ISSUES}/{one['id']}/timeline", "firm1"),
+                  f"detail {one['id']}": s.get(f"{ISSUES}/{one['id']}", "firm1")}
+    for name, query in (("open311 full", {"api_key": key}), ("open311 keyless", {})):
+        views[name] = s.client.get("/open311/v2/requests.json", query_string={
+            **query, "service_request_id": numbers}).get_json()
+        assert len(views[name]) == 2
+    for name, view in views.items():
+        assert staff_traces(view, internal) == [], name
+    view = views[f"track {issue['id']}"]
+    assert "正在重新分派" in [e["label"] for e in view["events"]]
+    assert view["department"] == "自然资源局"
     # Another firm's number reads as 404, as does a made-up one.
     s.get(f"/api/v1/track/{issue['tracking_no']}", "firm2", status=404)
     s.get(f"{ISSUES}/{issue['id']}", "firm2", status=404)
@@ -226,6 +306,69 @@ def test_merged_issues_show_the_masters_progress(scene):
     bad = s.do(follower, "merge", "a_manager", status=409, into_id=master["id"])
     assert bad["allowed_actions"] == []
     s.do(s.raise_(), "merge", "a_manager", status=422, into_id=follower["id"])
+    # The same firm's master: its texts are the firm's own business.
+    s.do(master, "sign", "handler")
+    s.do(master, "resolve", "handler", reply="已协调办理用地预审", result_code="solved")
+    view = s.get(f"/api/v1/track/{follower['tracking_no']}", "firm1")
+    assert view["events"][-1]["text"] == "已协调办理用地预审"
+
+
+def test_a_follower_of_another_firms_master_sees_its_steps_but_none_of_its_words(scene):
+    """Several firms in one park report one outage (a 12345 practice): merged across firms,
+    each firm follows the master's progress, but the master's title, replies, reasons and the
+    other firm's rating comment stay with that firm."""
+    s = scene
+    master = s.raise_("firm2", firm=1, title="园区电子 M-TITLE", category="power")
+    follower = s.raise_(category="power")
+    s.do(master, "accept", "a_manager")
+    s.do(follower, "merge", "a_manager", into_id=master["id"])
+    s.do(master, "dispatch", "a_manager", department_id=s.power.id, text="M-DISPATCH")
+    s.do(master, "sign", "power_handler")
+    s.do(master, "suspend", "a_manager", text="M-SUSPEND-REASON")
+    s.do(master, "resume", "power_handler")
+    s.do(master, "resolve", "power_handler", reply="M-REPLY", result_code="solved")
+    s.do(master, "rate", "firm2", rating="very_dissatisfied", comment="M-COMMENT")  # reopens
+    s.get(f"{ISSUES}/{master['id']}", "firm1", status=404)
+    key = s.open311_key()
+    s.client.application.config["OPEN311_PUBLIC_READS"] = True
+    views = [s.get(f"/api/v1/track/{follower['tracking_no']}", "firm1"),
+             s.get(f"{ISSUES}/{follower['id']}", "firm1"),
+             s.get(f"{ISSUES}/{follower['id']}/timeline", "firm1"),
+             *(s.client.get(f"/open311/v2/requests/{follower['tracking_no']}.json",
+                            query_string=q).get_json() for q in ({"api_key": key}, {}))]
+    for view in views:
+        assert "M-" not in str(view), view
+    track = views[0]
+    steps = [e for e in track["events"] if e.get("tracking_no") == master["tracking_no"]]
+    assert [e["label"] for e in steps] == [
+        "已提交", "已受理", "已转办至供电公司", "供电公司已签收，办理中", "暂停办理", "恢复办理",
+        "已办结", "已评价", "重新办理"]
+    assert {e["text"] for e in steps} == {None}
+    staff = s.get(f"{ISSUES}/{master['id']}", "a_manager")
+    assert track["followed_state"] == "in_progress" and track["department"] == "供电公司"
+    assert when(track["deadline"]) == when(staff["resolve_due_at"])
+    # The master's own firm reads its words as before.
+    own = str(s.get(f"/api/v1/track/{master['tracking_no']}", "firm2"))
+    assert all(t in own for t in ("M-TITLE", "M-REPLY", "M-COMMENT", "M-SUSPEND-REASON"))
+
+
+@pytest.mark.parametrize("state,status", [
+    ("resolved", 422), ("closed", 422), ("rejected", 422), ("merged", 422),
+    ("suspended", 200), ("dispatched", 200)])
+def test_only_an_open_issue_takes_followers(scene, state, status):
+    s = scene
+    master = s.raise_()
+    steps = PATHS.get(state) or {"closed": [*PATHS["resolved"], ("confirm", "firm1")],
+                                 "merged": [("merge", "a_manager")]}[state]
+    into = s.raise_()
+    for step, who in steps:
+        body = {**PAYLOADS.get(step, {})}
+        body |= {"department_id": s.land.id} if step == "dispatch" else {}
+        body |= {"into_id": into["id"]} if step == "merge" else {}
+        s.do(master, step, who, **body)
+    got = s.do(s.raise_(), "merge", "a_manager", status=status, into_id=master["id"])
+    if status == 422:
+        assert "into_id" in got["errors"]
 
 
 PAYLOADS = {
@@ -561,3 +704,168 @@ def test_departments_categories_and_service_levels(scene, world):
     cats = {x["code"]: x for x in c.get("/api/v1/issue-categories",
                                         headers=s.h("firm1")).get_json()}
     assert cats["land"]["name"] == "土地" and cats["power"]["response_hours"] == 4
+
+
+def test_the_job_closes_a_re_resolved_issue_left_unrated(scene):
+    """The bad rating that sent the issue back is kept, but it rated the earlier resolution;
+    the new one, left unrated, closes like any other."""
+    s = scene
+    issue = s.raise_()
+    s.handle(issue)
+    s.do(issue, "rate", "firm1", rating="dissatisfied")   # inside the window: handled again
+    s.clock[0] = at("2026-03-02")
+    s.do(issue, "resolve", "handler", reply="已再次协调", result_code="solved")
+    s.clock[0] = at("2026-04-30")
+    assert service.tick(s.clock[0])["auto_closed"] == 1
+    view = s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1")
+    assert view["state"] == "closed" and view["events"][-1]["label"] == "逾期未评价，自动办结"
+    assert view["rating"] == "dissatisfied"
+
+
+def test_deadlines_unknown_when_acted_on_are_filled_later_and_meanwhile_left_out_of_rates(
+        scene):
+    s = scene
+    s.clock[0] = at("2027-03-01")       # 2027: no calendar data yet
+    issue = s.raise_()
+    s.handle(issue)                      # accepted and resolved the same day
+    metrics = "/api/v1/stats/issues?period=2027-Q1"
+    t = s.get(metrics, "admin")["total"]
+    # Answered and resolved, but neither on time nor late while the deadlines are unknown.
+    assert (t["responded"], t["resolved"]) == (1, 1)
+    assert t["on_time_response_rate"] is None and t["on_time_resolution_rate"] is None
+    s.declare(2027)
+    assert service.tick(at("2027-03-02"))["deadlines"] == 2
+    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    # Response: 2 working days after Mon 1 Mar; resolution: 20 after it (Mar 2 … Mar 29).
+    assert when(staff["response_due_at"]) == end_of("2027-03-03")
+    assert when(staff["resolve_due_at"]) == end_of("2027-03-29")
+    t = s.get(metrics, "admin")["total"]
+    assert t["on_time_response_rate"] == 1.0 and t["on_time_resolution_rate"] == 1.0
+
+
+def test_the_job_fills_the_resolution_deadline_from_the_reopen_not_the_acceptance(scene):
+    s = scene
+    s.clock[0] = at("2026-12-01")
+    issue = s.raise_()
+    s.handle(issue)
+    s.clock[0] = at("2026-12-10")
+    s.do(issue, "reopen", "firm1", text="还是没有批复")   # 20 working days reach into 2027
+    assert s.get(f"{ISSUES}/{issue['id']}", "a_manager")["resolve_due_at"] is None
+    # Counted from the acceptance it would have passed on 29 Dec; it has not.
+    assert service.tick(at("2026-12-31")) == {"deadlines": 0, "overdue": 0, "supervised": 0,
+                                              "auto_closed": 0}
+    s.declare(2027)
+    assert service.tick(at("2026-12-31"))["deadlines"] == 1
+    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    # Thu 10 Dec 2026: 15 working days to 31 Dec, then Fri 1 Jan (declared year: Mon–Fri)
+    # and Mon 4 – Thu 7 Jan 2027.
+    assert when(staff["resolve_due_at"]) == end_of("2027-01-07")
+    assert staff["overdue"] is False
+
+
+def test_a_filled_resolution_deadline_counts_the_suspensions_since_its_clock_started(scene):
+    s = scene
+    s.clock[0] = at("2026-12-21")
+    issue = s.raise_()
+    s.do(issue, "accept", "a_manager")    # 20 working days reach into 2027: unknown
+    s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
+    s.do(issue, "sign", "handler")
+    s.clock[0] = at("2026-12-22")
+    s.do(issue, "suspend", "a_manager", text="等待企业补充材料")
+    s.clock[0] = at("2026-12-24")         # 2 working days suspended
+    s.do(issue, "resume", "handler")
+    s.declare(2027)
+    assert service.tick(at("2026-12-24"))["deadlines"] == 1
+    # Mon 21 Dec + 20 working days = end of Mon 18 Jan 2027; plus the 2 suspended: Wed 20 Jan.
+    staff = s.get(f"{ISSUES}/{issue['id']}", "a_manager")
+    assert when(staff["resolve_due_at"]) == end_of("2027-01-20")
+
+
+def test_a_reopen_window_the_calendar_cannot_finish_stays_open_until_its_earliest_end(scene):
+    s = scene
+    s.clock[0] = at("2026-12-28")
+    early, late = s.raise_(), s.raise_()
+    s.handle(early)
+    s.handle(late)
+    # 15 working days from Mon 28 Dec: 29–31 Dec are known, then 2027 is not. However 2027
+    # turns out, the window lasts at least 12 more days: to the end of Tue 12 Jan.
+    s.clock[0] = at("2027-01-12", 23)
+    assert s.do(early, "reopen", "firm1", text="仍未解决")["state"] == "in_progress"
+    s.clock[0] = at("2027-01-13", 1)
+    got = s.do(late, "reopen", "firm1", status=409, text="仍未解决")
+    assert got["type"].endswith("calendar-gap") and "2027" in got["detail"]
+    got = s.do(late, "rate", "firm1", status=409, rating="dissatisfied")
+    assert got["type"].endswith("calendar-gap")
+    assert s.get(f"{ISSUES}/{late['id']}", "a_manager")["rating"] is None  # nothing stored
+    s.declare(2027)                       # Fri 1 Jan a working day: the window ends 15 Jan
+    assert s.do(late, "reopen", "firm1", text="仍未解决")["state"] == "in_progress"
+    s.clock[0] = at("2027-09-01")
+    s.do(late, "resolve", "handler", reply="已协调", result_code="solved")
+    s.clock[0] = at("2027-12-01")
+    got = s.do(late, "reopen", "firm1", status=409, text="又出问题")
+    assert got["type"].endswith("reopen-window-closed")
+
+
+def test_resuming_clears_overdue_when_the_pushed_back_deadline_lies_ahead(scene):
+    """The job's host runs a few minutes ahead of the app's: it flags the issue overdue just
+    before the department suspends it, still inside the deadline by the app's clock. Once the
+    suspended time is added back, the deadline lies ahead again."""
+    s = scene
+    s.clock[0] = at("2026-11-16", 9)
+    issue = s.raise_(category="power")
+    s.do(issue, "accept", "a_manager")    # 5 working days: due at the end of Mon 23 Nov
+    s.do(issue, "dispatch", "a_manager", department_id=s.power.id)
+    s.do(issue, "sign", "power_handler")
+    assert service.tick(at("2026-11-24", 0) + timedelta(minutes=5))["overdue"] == 1
+    s.clock[0] = at("2026-11-23", 23) + timedelta(minutes=55)
+    s.do(issue, "suspend", "a_manager", text="等待企业补充材料")
+    s.clock[0] = at("2026-11-25", 10)
+    staff = s.do(issue, "resume", "power_handler")
+    assert when(staff["resolve_due_at"]) == at("2026-11-25", 10) + timedelta(minutes=5)
+    assert staff["overdue"] is False
+    assert s.get(f"{ISSUES}?overdue=true", "a_manager")["total"] == 0
+
+
+def test_returns_suspension_requests_and_call_backs_keep_the_callers_internal_text(scene):
+    s = scene
+    issue = s.raise_()
+    s.do(issue, "accept", "a_manager")
+    s.do(issue, "dispatch", "a_manager", department_id=s.power.id)
+    s.do(issue, "return", "power_handler", text="非本部门职责", internal_text="已电话告知受理员")
+    s.do(issue, "dispatch", "a_manager", department_id=s.land.id)
+    s.do(issue, "sign", "handler")
+    s.do(issue, "request_suspension", "handler", text="需等待规划调整",
+         internal_text="规划局预计下月答复")
+    s.do(issue, "resolve", "handler", reply="已办理", result_code="solved")
+    s.do(issue, "callback", "a_manager", text="电话回访，企业认可",
+         internal_text="企业另提用电问题")
+    events = s.get(f"{ISSUES}/{issue['id']}", "a_manager")["events"]
+    internal = {e["action"]: e["internal_text"] for e in events}
+    assert internal["return"] == "退单：非本部门职责\n已电话告知受理员"
+    assert internal["request_suspension"] == "需等待规划调整\n规划局预计下月答复"
+    assert internal["callback"] == "电话回访，企业认可\n企业另提用电问题"
+    firm = str(s.get(f"/api/v1/track/{issue['tracking_no']}", "firm1"))
+    assert not any(t in firm for t in ("告知受理员", "下月答复", "用电问题"))
+
+
+def test_issue_metrics_are_for_admins_and_managers(scene):
+    s = scene
+    s.raise_()
+    for user, status in (("admin", 200), ("a_manager", 200), ("c1", 403), ("handler", 403),
+                         ("firm1", 403)):
+        s.get("/api/v1/stats/issues?period=2026-Q1", user, status=status)
+
+
+def test_dispatch_goes_to_the_issues_unit_above_or_inside_it_never_next_door(scene, world):
+    s = scene
+    park_office = Department(name="园区管委会", org_unit_id=world.park_a.id)
+    db.session.add(park_office)
+    db.session.commit()
+    issue = s.raise_()
+    s.do(issue, "accept", "a_manager")
+    # County B's bureau cannot act in county A, whoever sends it there.
+    for user in ("admin", "a_manager"):
+        got = s.do(issue, "dispatch", user, status=422, department_id=s.b_dept.id)
+        assert "department_id" in got["errors"]
+    assert s.do(issue, "dispatch", "admin", department_id=park_office.id)["state"] == \
+        "dispatched"

@@ -77,15 +77,21 @@ def test_a_client_library_reads_services_and_requests(live, setup, client):
     assert got["agency_responsible"] == "供电公司"
     assert got["expected_datetime"] is not None
     assert [n["summary"] for n in got["notes"]] == ["已提交", "已受理", "已转办至供电公司"]
-    # Without a key (public reads on), no firm's description, address or position.
+    # Without a key (public reads on), no firm's description, address or position, and of the
+    # timeline only labels: the first note's text would be the firm's own words.
     assert "description" not in got and "lat" not in got
+    assert [n["description"] for n in got["notes"]] == [None, None, None]
+    assert got["status_notes"] == "已转办"
     listed = geo.get_service_requests(status="open", service_code="power")
     assert [r["service_request_id"] for r in listed] == [number]
+    assert "厂区频繁停电" not in str(got) and "厂区频繁停电" not in str(listed)
     assert geo.get_service_requests(status="closed") == []
 
     full = requests.get(f"{live}/requests/{number}.json", params={"api_key": setup["key"]},
                         timeout=10).json()[0]
     assert (full["lat"], full["long"]) == SEAT and full["description"] == "厂区频繁停电，影响生产"
+    assert full["notes"][0]["description"] == "厂区频繁停电，影响生产"
+    assert full["status_notes"] == "已转办至供电公司"
 
 
 @pytest.mark.parametrize("form,code,words", [
@@ -125,3 +131,19 @@ def test_reads_need_a_key_unless_public_reads_are_on(app, live, setup):
     missing = requests.get(f"{live}/requests/XY-2026-999999.json",
                            params={"api_key": setup["key"]}, timeout=10)
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
+
+
+@pytest.mark.parametrize("query,name", [
+    ({"end_date": "0001-01-01T00:00:00Z"}, "end_date"),    # 90 days before it: no such date
+    ({"start_date": "0001-01-01T00:00:00+01:00", "end_date": "0001-01-02T00:00:00+01:00"},
+     "start_date"),                                        # before year 1 in UTC
+    ({"end_date": "9999-12-31T23:59:59-01:00"}, "end_date"),
+    ({"start_date": "2026-01-01T00:00:00"}, "start_date"),   # no time zone
+    ({"end_date": "soon"}, "end_date"),
+])
+def test_dates_out_of_range_get_the_specs_error_naming_the_parameter(client, world, query,
+                                                                      name):
+    resp = client.get("/open311/v2/requests.json", query_string=query)
+    assert resp.status_code == 400
+    [error] = resp.get_json()
+    assert error["code"] == 400 and name in error["description"]

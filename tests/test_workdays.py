@@ -85,6 +85,17 @@ def test_a_year_the_calendar_does_not_know_is_an_error_not_a_guess():
         CAL.is_workday(date(2031, 5, 1))
 
 
+def test_the_earliest_a_deadline_in_an_unknown_year_can_be():
+    # Mon 28 Dec 2026 + 15 working days: 29–31 Dec are known, 2027 is not. Unknown days count
+    # as working days, so the deadline cannot come before the end of Tue 12 Jan 2027.
+    assert CAL.earliest_deadline_in_days(at("2026-12-28"), 15) == end_of("2027-01-12")
+    # A day off an admin entered is still a day off.
+    cal = WorkCalendar({date(2027, 1, 1): False})
+    assert cal.earliest_deadline_in_days(at("2026-12-28"), 15) == end_of("2027-01-13")
+    # Where every day is known it is the deadline itself.
+    assert CAL.earliest_deadline_in_days(at("2026-02-13"), 2) == end_of("2026-02-24")
+
+
 def test_admins_add_days_and_declare_years():
     cal = WorkCalendar({date(2031, 5, 1): False, date(2031, 5, 10): True}, {2031})
     assert cal.is_workday(date(2031, 5, 1)) is False      # a holiday they entered

@@ -1,16 +1,18 @@
 """Issue metrics per department, category or org unit (``GET /stats/issues``).
 
-Over the issues **submitted in the period** and in the caller's scope (managers their subtree),
-counted where they stand now:
+For admins and managers. Over the issues **submitted in the period** and in the caller's scope
+(managers their subtree), counted where they stand now:
 
 - ``submitted``: issues raised;
 - ``accepted``: issues accepted (受理) — ``accepted_at`` set;
 - ``resolved``: issues with a resolution (``resolved_at`` set, or closed after one);
 - ``resolution_rate`` = resolved ÷ accepted;
-- ``on_time_resolution_rate`` = resolved with ``resolved_at`` ≤ resolution deadline ÷ resolved;
+- ``on_time_resolution_rate`` = resolved with ``resolved_at`` ≤ resolution deadline ÷ resolved
+  with a known resolution deadline;
 - ``responded``: accepted, rejected or merged (the first answer the firm gets);
-- ``on_time_response_rate`` = responded by the response deadline ÷ responded (the response time
-  is ``accepted_at``, or for rejected and merged issues the moment they were closed);
+- ``on_time_response_rate`` = responded by the response deadline ÷ responded with a known
+  response deadline (the response time is ``accepted_at``, or for rejected and merged issues
+  the moment they were closed);
 - ``rated``, ``satisfaction_rate`` = rated 非常满意 or 满意 ÷ rated;
 - ``avg_handling_days``, ``p90_handling_days``: working days (China's calendar, suspensions
   included) from acceptance to resolution, over resolved issues; p90 is the nearest-rank 90th
@@ -19,9 +21,12 @@ counted where they stand now:
   now, or reopened — a reopen clears the resolution);
 - ``overdue``: issues flagged overdue now.
 
-Rates are null when their denominator is 0. Grouping: ``department`` (the department holding
-the issue now; never dispatched → ``未分派``), ``category``, ``org_unit`` (the units directly
-below the report's root, as in the visit-rate report).
+A deadline is unknown while the calendar lacks its year (``flask issues tick`` fills it once an
+admin enters the year); such an issue is neither on time nor late, so it is left out of both
+sides of the on-time rates. Rates are null when their denominator is 0. Grouping:
+``department`` (the department holding the issue now; never dispatched → ``未分派``),
+``category``, ``org_unit`` (the units directly below the report's root, as in the visit-rate
+report).
 """
 
 import math
@@ -57,12 +62,14 @@ def _measures(issues: list[Issue]) -> dict:
     cal = calendar()
     accepted = [i for i in issues if i.accepted_at is not None]
     resolved = [i for i in issues if i.resolved_at is not None]
-    responded, on_time_response = 0, 0
+    responded, response_known, on_time_response = 0, 0, 0
     for i in issues:
         answer = i.accepted_at or (i.closed_at if i.state in ("rejected", "merged") else None)
         if answer is not None:
             responded += 1
-            on_time_response += i.response_due_at is not None and answer <= i.response_due_at
+            if i.response_due_at is not None:
+                response_known += 1
+                on_time_response += answer <= i.response_due_at
     handling = []
     for i in resolved:
         try:
@@ -70,13 +77,14 @@ def _measures(issues: list[Issue]) -> dict:
         except CalendarGap as gap:
             raise Problem(409, str(gap), slug="calendar-gap") from None
     rated = [i for i in issues if i.rating is not None]
+    resolution_known = [i for i in resolved if i.resolve_due_at is not None]
     return {
         "submitted": len(issues), "accepted": len(accepted), "resolved": len(resolved),
         "resolution_rate": _rate(len(resolved), len(accepted)),
         "on_time_resolution_rate": _rate(sum(
-            i.resolve_due_at is not None and i.resolved_at <= i.resolve_due_at
-            for i in resolved), len(resolved)),
-        "responded": responded, "on_time_response_rate": _rate(on_time_response, responded),
+            i.resolved_at <= i.resolve_due_at for i in resolution_known), len(resolution_known)),
+        "responded": responded,
+        "on_time_response_rate": _rate(on_time_response, response_known),
         "rated": len(rated),
         "satisfaction_rate": _rate(sum(i.rating in GOOD_RATINGS for i in rated), len(rated)),
         "avg_handling_days": round(sum(handling) / len(handling), 2) if handling else None,
@@ -90,6 +98,10 @@ def _measures(issues: list[Issue]) -> dict:
 def issue_metrics(principal: Principal, period: Period, group_by: str,
                   org_unit_id: int | None = None) -> dict:
     """The metrics per group and in total."""
+    # Department and unit performance is for those who run the loop; commissioners and butlers
+    # see their firms' issues one by one.
+    if not principal.has("admin", "manager"):
+        raise scope.forbidden("Issue metrics are for admins and managers.")
     root = _root(principal, org_unit_id)
     units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
         scope.in_subtree(root.path)))}

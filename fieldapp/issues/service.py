@@ -5,26 +5,36 @@ Decisions (the README repeats them):
 - **Tracking number**: ``{ISSUE_TRACKING_PREFIX}-{year}-{n:06d}``, ``n`` counting from 1 each
   year (Asia/Shanghai), from a counter row updated atomically.
 - **Response deadline** runs from submission to acceptance (or rejection/merge); the
-  **resolution deadline** from acceptance to resolution. Both come from the category's SLA in
-  working days (an urgent issue in a category with hour limits: working hours). A deadline the
-  calendar cannot compute (a year without data) is stored as unknown, with an internal event
-  naming the missing year, and ``flask issues tick`` fills it in once an admin enters the year.
+  **resolution deadline** from acceptance (or the latest reopen) to resolution. Both come from
+  the category's SLA in working days (an urgent issue in a category with hour limits: working
+  hours). A deadline the calendar cannot compute (a year without data) is stored as unknown,
+  with an internal event naming the missing year, and ``flask issues tick`` fills it in once an
+  admin enters the year, whatever state the issue has reached by then; the resolution deadline
+  it fills is derived from the events (the last accept or reopen, plus the suspensions since).
 - **Suspension**: the working time between suspension and resumption is added to the
   resolution deadline.
+- **Dispatch** goes to a department of the issue's unit, of a unit above it or of a unit
+  inside it; never to a neighbouring unit's, whoever dispatches.
+- **Merge** goes into another open issue. Issues of different firms may be merged (several
+  firms in one park report the same outage); the follower's firm then sees the master's steps
+  as labels, departments, times and the deadline, never the master's texts.
 - **Overdue**: the running deadline has passed (response while submitted, resolution while
   accepted, dispatched or in progress). The tick sets the flag and supervision level 1; level 2
   follows ``ISSUE_SUPERVISE_AFTER_DAYS`` working days later. Accepting or reopening clears it.
 - **Ratings**: good (非常满意, 满意) closes a resolved issue; a bad one opens a call-back task
   (``callback_due``) and, within ``ISSUE_REOPEN_WINDOW_DAYS`` working days of the resolution,
-  reopens the issue. The firm may also reopen within that window without rating. The latest
-  rating is kept (each resolution may be rated once). Unrated resolved issues close after
+  reopens the issue. The firm may also reopen within that window without rating. When the
+  calendar lacks a year the window reaches into, the window stays open until its earliest
+  possible end, and after that the answer is a 409 ``calendar-gap`` until an admin enters the
+  year. The latest rating is kept (each resolution may be rated once:
+  ``Issue.resolution_rated``). Resolved issues whose resolution is unrated close after
   ``ISSUE_AUTO_CLOSE_DAYS`` working days.
 """
 
 from datetime import datetime
 
 from flask import current_app, g
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -50,6 +60,8 @@ from models import (
 )
 
 STAFF_SOURCES = ("manager", "hotline", "letter", "symposium")
+# States in which a resolution clock has started (an accept or a reopen lies behind them).
+RESOLUTION_STATES = (*lc.WORKING_STATES, "suspended", "resolved", "closed")
 
 
 def now() -> datetime:
@@ -94,8 +106,11 @@ def _next_tracking_no(at: datetime) -> str:
 
 def _event(issue: Issue, action: str, from_state: str | None, actor_role: str,
            actor_id: int | None, *, public_text: str | None = None,
-           internal_text: str | None = None, public: bool = True, **data) -> IssueEvent:
-    event = IssueEvent(at=now(), action=action, from_state=from_state, to_state=issue.state,
+           internal_text: str | None = None, public: bool = True,
+           at: datetime | None = None, **data) -> IssueEvent:
+    # ``at``: the moment the action took effect, so that a deadline derived from the events
+    # later (``_resolution_deadline``) starts exactly where the live one did.
+    event = IssueEvent(at=at or now(), action=action, from_state=from_state, to_state=issue.state,
                        public=public and action not in lc.INTERNAL_ACTIONS, actor_id=actor_id,
                        actor_role=actor_role, department_id=issue.department_id,
                        public_text=public_text, internal_text=internal_text, data=data)
@@ -180,11 +195,20 @@ def _unit_chain(unit_id: int) -> list[int]:
     return [int(x) for x in unit.path.strip("/").split("/")][::-1]
 
 
-def _may_dispatch_to(principal: Principal, issue: Issue, department: Department) -> bool:
-    """A department of the issue's unit or of a unit above it (a county issue may go to a city
-    bureau), or any department inside the dispatcher's own scope."""
-    return department.org_unit_id in _unit_chain(issue.org_unit_id) or scope.is_visible(
-        Department, department.id, principal)
+def _may_dispatch_to(issue: Issue, department: Department) -> bool:
+    """A department of the issue's unit, of a unit above it (a county issue may go to a city
+    bureau) or of a unit inside it (a park's office). Never a neighbouring unit's, even for an
+    admin or a city manager who can see both: county B's bureau cannot act in county A."""
+    if department.org_unit_id in _unit_chain(issue.org_unit_id):
+        return True
+    unit = db.session.get(OrgUnit, department.org_unit_id)
+    return unit.path.startswith(db.session.get(OrgUnit, issue.org_unit_id).path)
+
+
+def _joined(*texts: str | None) -> str | None:
+    """Texts of one step kept together (the action's own note and the caller's internal
+    text), one per line."""
+    return "\n".join(t for t in texts if t) or None
 
 
 def _required(data: dict, *names: str) -> None:
@@ -206,12 +230,44 @@ def _start_resolution(issue: Issue, at: datetime, role: str) -> None:
                deadline="resolution")
 
 
+def _resolution_deadline(issue: Issue) -> datetime | None:
+    """The resolution deadline as the events tell it: from when the running clock started (the
+    last accept or reopen), pushed back by the working time of each suspension since then that
+    has ended (a running one is added on resumption). None while the calendar lacks a day."""
+    starts = [n for n, e in enumerate(issue.events) if e.action in ("accept", "reopen")]
+    if not starts:
+        return None
+    since = issue.events[starts[-1]:]
+    cat = _category(issue)
+    due, _ = _deadline(since[0].at, cat.resolve_days,
+                       cat.resolve_hours if issue.urgent else None)
+    suspended = None
+    try:
+        for e in since:
+            if e.action == "suspend":
+                suspended = e.at
+            elif e.action == "resume" and suspended is not None and due is not None:
+                due = calendar().add_working_seconds(
+                    due, calendar().working_seconds(suspended, e.at))
+                suspended = None
+    except CalendarGap:
+        return None
+    return due
+
+
 def _reopen_window_open(issue: Issue, at: datetime) -> bool:
+    """Whether ``at`` lies within the reopen window after the resolution. Where the calendar
+    lacks a year the window reaches into, the window is open until its earliest possible end;
+    after that nobody can tell, and guessing either way would be wrong: 409 until an admin
+    enters the year."""
     days = current_app.config["ISSUE_REOPEN_WINDOW_DAYS"]
     try:
         return at <= calendar().deadline_in_days(issue.resolved_at, days)
-    except CalendarGap:
-        return True  # the window cannot have closed before the calendar runs out
+    except CalendarGap as gap:
+        if at <= calendar().earliest_deadline_in_days(issue.resolved_at, days):
+            return True
+        raise Problem(409, f"Cannot tell whether the reopen window is still open: {gap}.",
+                      slug="calendar-gap") from None
 
 
 def _reopen(issue: Issue, rule: lc.Action, at: datetime, role: str) -> lc.Action:
@@ -262,7 +318,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
         _required(data, "into_id")
         master = db.session.scalar(scope.scoped(Issue, principal).where(
             Issue.id == data["into_id"]))
-        if master is None or master.id == issue.id or master.state in ("merged", "rejected"):
+        if master is None or master.id == issue.id or master.state not in lc.OPEN_STATES:
             raise _invalid("into_id", "Merge into another open issue in your scope.")
         issue.merged_into_id, issue.closed_at = master.id, at
         extra["into"] = master.tracking_no
@@ -270,46 +326,59 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
     elif action == "dispatch":
         _required(data, "department_id")
         department = db.session.get(Department, data["department_id"])
-        if department is None or not _may_dispatch_to(principal, issue, department):
-            raise _invalid("department_id", "Dispatch to a department of the issue's unit or "
-                                            "above it, or inside your own unit.")
+        if department is None or not _may_dispatch_to(issue, department):
+            raise _invalid("department_id", "Dispatch to a department of the issue's unit, "
+                                            "of a unit above it or of a unit inside it.")
         issue.department_id = department.id
     elif action == "return":
         _required(data, "text")
-        internal, text = f"退单：{text}", None
+        internal, text = _joined(f"退单：{text}", internal), None
         issue.department_id = None
     elif action == "request_suspension":
         _required(data, "text")
-        internal, text = text, None
+        internal, text = _joined(text, internal), None
     elif action == "suspend":
         _required(data, "text")
         issue.suspended_at = at
     elif action == "resume":
         if issue.resolve_due_at is not None and issue.suspended_at is not None:
-            paused = calendar().working_seconds(issue.suspended_at, at)
-            issue.resolve_due_at = calendar().add_working_seconds(issue.resolve_due_at, paused)
+            try:
+                paused = calendar().working_seconds(issue.suspended_at, at)
+                issue.resolve_due_at = calendar().add_working_seconds(issue.resolve_due_at,
+                                                                      paused)
+            except CalendarGap as gap:
+                # The job derives it from the events once an admin enters the year.
+                issue.resolve_due_at = None
+                _event(issue, "deadline_pending", issue.state, "system", None, at=at,
+                       internal_text=str(gap), deadline="resolution")
         issue.suspended_at = None
+        # The pushed-back deadline may lie ahead again; the job flags it anew if it passes.
+        if issue.resolve_due_at is not None and issue.resolve_due_at > at:
+            issue.overdue = False
     elif action == "resolve":
         _required(data, "reply", "result_code")
         issue.reply, issue.result_code, issue.resolved_at = data["reply"], data[
             "result_code"], at
         text = data["reply"]
     elif action == "rate":
-        if issue.rated_at is not None and issue.rated_at >= issue.resolved_at:
+        if issue.resolution_rated:
             raise Problem(409, "This resolution has been rated already.", slug="already-rated",
                           allowed_actions=[a for a in allowed if a != "rate"])
         _required(data, "rating")
+        good = data["rating"] in GOOD_RATINGS
+        # Asked before anything changes: the window may be unknowable (409 calendar-gap).
+        rework = not good and _reopen_window_open(issue, at)
         issue.rating, issue.rating_comment, issue.rated_at = data["rating"], data.get(
             "comment"), at
-        good = data["rating"] in GOOD_RATINGS
         issue.callback_due = not good
         if good and issue.state == "resolved":
             issue.state, issue.closed_at = "closed", at
         text = data.get("comment")
         extra["rating"] = data["rating"]
-        if not good and _reopen_window_open(issue, at):
+        if rework:
             # A bad rating inside the window sends the issue back to be handled again.
-            _event(issue, "rate", before, role, principal.user_id, public_text=text, **extra)
+            _event(issue, "rate", before, role, principal.user_id, public_text=text, at=at,
+                   **extra)
             before, role, text, extra = issue.state, "system", "评价不满意，重新办理", {}
             rule = _reopen(issue, rule, at, role)
             action = "reopen"
@@ -326,7 +395,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
         issue.closed_at = at
     elif action == "callback":
         _required(data, "text")
-        internal, text = text, None
+        internal, text = _joined(text, internal), None
         issue.callback_due = False
     elif action == "supervise":
         _required(data, "level")
@@ -338,7 +407,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
     if rule.to_state is not None:
         issue.state = rule.to_state
     _event(issue, action, before, role, principal.user_id, public_text=text,
-           internal_text=internal, **extra)
+           internal_text=internal, at=at, **extra)
     db.session.commit()
     return issue
 
@@ -347,7 +416,8 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
 
 def tick(at: datetime | None = None) -> dict:
     """Fill deadlines the calendar can now compute, flag overdue issues and raise supervision,
-    close unrated resolved issues; each change is an event. Returns what changed.
+    close resolved issues whose resolution is unrated; each flag and closure is an event.
+    Returns what changed.
 
     One transaction; if someone acts on one of the issues between the job reading and writing
     it, the version check refuses the write and the job starts over on fresh rows."""
@@ -364,20 +434,24 @@ def _tick(at: datetime) -> dict:
     cfg = current_app.config
     cal = calendar()
     counts = {"deadlines": 0, "overdue": 0, "supervised": 0, "auto_closed": 0}
-    open_issues = db.session.scalars(select(Issue).where(
-        Issue.state.in_(("submitted", *lc.WORKING_STATES, "resolved")))).all()
-    for issue in open_issues:
+    # Open issues, and any whose deadline is still unknown: an issue may have been accepted,
+    # resolved or closed while its year was missing, and the metrics need its deadlines too.
+    issues = db.session.scalars(select(Issue).where(or_(
+        Issue.state.in_(("submitted", *lc.WORKING_STATES, "resolved")),
+        Issue.response_due_at.is_(None),
+        Issue.resolve_due_at.is_(None) & Issue.state.in_(RESOLUTION_STATES)))).all()
+    for issue in issues:
         cat = _category(issue)
-        if issue.state == "submitted" and issue.response_due_at is None:
+        if issue.response_due_at is None:
             issue.response_due_at, _ = _deadline(issue.created_at, cat.response_days,
                                                  cat.response_hours if issue.urgent else None)
             counts["deadlines"] += issue.response_due_at is not None
-        if issue.state in lc.WORKING_STATES and issue.resolve_due_at is None:
-            issue.resolve_due_at, _ = _deadline(issue.accepted_at, cat.resolve_days,
-                                                cat.resolve_hours if issue.urgent else None)
+        if issue.state in RESOLUTION_STATES and issue.resolve_due_at is None:
+            issue.resolve_due_at = _resolution_deadline(issue)
             counts["deadlines"] += issue.resolve_due_at is not None
-        due = issue.response_due_at if issue.state == "submitted" else issue.resolve_due_at
-        if issue.state != "resolved" and due is not None and due < at:
+        due = issue.response_due_at if issue.state == "submitted" else (
+            issue.resolve_due_at if issue.state in lc.WORKING_STATES else None)
+        if due is not None and due < at:
             if not issue.overdue:
                 issue.overdue = True
                 _event(issue, "overdue", issue.state, "system", None, due=due.isoformat())
@@ -391,7 +465,7 @@ def _tick(at: datetime) -> dict:
                 issue.supervision_level = level
                 _event(issue, "supervise", issue.state, "system", None, level=level)
                 counts["supervised"] += 1
-        if issue.state == "resolved" and issue.rating is None:
+        if issue.state == "resolved" and not issue.resolution_rated:
             try:
                 limit = cal.deadline_in_days(issue.resolved_at, cfg["ISSUE_AUTO_CLOSE_DAYS"])
             except CalendarGap:
@@ -412,7 +486,9 @@ def _department_names(ids) -> dict[int, str]:
         Department.id.in_(ids)))} if ids else {}
 
 
-def _public_events(issue: Issue, names: dict, of: str | None = None) -> list[dict]:
+def _public_events(issue: Issue, names: dict, of: str | None = None,
+                   texts: bool = True) -> list[dict]:
+    """The firm-facing events; ``texts`` False leaves only labels (another firm's issue)."""
     out = []
     for e in issue.events:
         if not e.public:
@@ -423,14 +499,15 @@ def _public_events(issue: Issue, names: dict, of: str | None = None) -> list[dic
             label = f"已合并至诉求 {e.data['into']}"
         out.append({"at": e.at, "action": e.action, "label": label, "state": e.to_state,
                     "state_label": lc.STATE_LABELS[e.to_state], "actor_role": e.actor_role,
-                    "department": department, "text": e.public_text,
+                    "department": department, "text": e.public_text if texts else None,
                     **({"tracking_no": of} if of else {})})
     return out
 
 
 def timeline(issue: Issue) -> dict:
     """The parcel-tracking view: public events with firm-facing labels, who holds the issue
-    now, its deadline and what happens next. No staff identity, no internal text."""
+    now, its deadline and what happens next. No staff identity, no internal text, and no text
+    of a master issue that belongs to another firm."""
     master = db.session.get(Issue, issue.merged_into_id) if issue.merged_into_id else None
     names = _department_names([e.department_id for e in issue.events] + [issue.department_id] +
                               ([e.department_id for e in master.events] + [
@@ -438,7 +515,10 @@ def timeline(issue: Issue) -> dict:
     events = _public_events(issue, names)
     shown = master or issue
     if master is not None:
-        events += _public_events(master, names, of=master.tracking_no)
+        # A master of another firm (several firms reporting one outage) shows its steps, not
+        # its words: its title, replies, reasons and rating comment are that firm's business.
+        events += _public_events(master, names, of=master.tracking_no,
+                                 texts=master.firm_id == issue.firm_id)
     events.sort(key=lambda e: e["at"])
     department = names.get(shown.department_id)
     deadline = shown.response_due_at if shown.state == "submitted" else (

@@ -12,6 +12,9 @@ All moments are aware datetimes; days are Asia/Shanghai calendar days.
 
 - ``deadline_in_days(t, n)``: the end (24:00) of the n-th working day after the day of ``t``
   (the day of ``t`` itself does not count, whatever the hour).
+- ``earliest_deadline_in_days(t, n)``: the earliest that deadline can turn out to be while
+  some of its days are unknown (they count as working days: entering their year can only move
+  the deadline later).
 - ``deadline_in_hours(t, h)``: ``t`` plus ``h`` hours of working-day time (the clock stops on
   days off).
 - ``working_seconds(a, b)`` and ``add_working_seconds(t, s)``: working-day time between two
@@ -60,12 +63,26 @@ class WorkCalendar:
 
     def deadline_in_days(self, start: datetime, days: int) -> datetime:
         """The end of the ``days``-th working day after the day of ``start``."""
+        return self._end_of_nth_workday(start, days, self.is_workday)
+
+    def earliest_deadline_in_days(self, start: datetime, days: int) -> datetime:
+        """``deadline_in_days`` with unknown days counted as working days: a bound the real
+        deadline cannot come before, whatever their year's arrangement turns out to be."""
+        return self._end_of_nth_workday(start, days, self._workday_unless_known_off)
+
+    def _workday_unless_known_off(self, day: date) -> bool:
+        try:
+            return self.is_workday(day)
+        except CalendarGap:
+            return True
+
+    def _end_of_nth_workday(self, start: datetime, days: int, is_workday) -> datetime:
         if days < 1:
             raise ValueError("days must be at least 1")
         day = _local_day(start)
         for _ in range(MAX_SPAN_DAYS):
             day += timedelta(days=1)
-            if self.is_workday(day):
+            if is_workday(day):
                 days -= 1
                 if days == 0:
                     return _midnight(day + timedelta(days=1))

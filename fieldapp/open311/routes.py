@@ -11,9 +11,11 @@
 resolved, closed, rejected or merged; ``status_notes`` the latest public step;
 ``agency_responsible`` the department holding it; ``expected_datetime`` the running deadline;
 ``notes`` (a widely used extension) the public timeline. Reads with a client key show what the
-key's user may see, with description, address and position; reads without a key are allowed
-only when ``OPEN311_PUBLIC_READS`` is on, and then show no firm's description, address or
-position. Errors follow the spec: a list of ``{code, description}`` with the HTTP status.
+key's user may see, with description, address, position and the texts of the timeline; reads
+without a key are allowed only when ``OPEN311_PUBLIC_READS`` is on, and then show no firm's
+words at all: no description, address or position, ``notes[].description`` null and
+``status_notes`` the state's label. Errors follow the spec: a list of ``{code, description}``
+with the HTTP status (a bad filter names its parameter).
 JSON only (``.xml`` answers 400 in that format's words).
 """
 
@@ -119,15 +121,22 @@ def service_definition(code, fmt):
 
 
 def _request_view(issue: Issue, names: dict, full: bool) -> dict:
+    """One request; ``full`` False (no key) keeps only labels: event texts are the firm's words
+    and the staff's replies to it (titles, reasons, replies, rating comments)."""
     view = timeline(issue)
     notes = [{"datetime": _iso(e["at"]), "type": "status" if e["action"] in (
         "accept", "reject", "dispatch", "resolve", "close", "reopen", "merge") else "update",
-        "summary": e["label"], "description": e["text"]} for e in view["events"]]
+        "summary": e["label"], "description": e["text"] if full else None}
+        for e in view["events"]]
     latest = view["events"][-1] if view["events"] else None
+    if not full:
+        status_notes = view["state_label"]
+    else:
+        status_notes = (latest["text"] or latest["label"]) if latest else None
     body = {
         "service_request_id": issue.tracking_no,
         "status": "closed" if issue.state in CLOSED else "open",
-        "status_notes": (latest["text"] or latest["label"]) if latest else None,
+        "status_notes": status_notes,
         "service_name": names.get(issue.category, issue.category),
         "service_code": issue.category,
         "agency_responsible": view["department"],
@@ -155,7 +164,10 @@ def _parse_time(name: str) -> datetime | None:
                                 "2010-01-01T00:00:00Z.") from None
     if value.tzinfo is None:
         raise Open311Error(400, f"{name} needs a time zone.")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise Open311Error(400, f"{name} is out of range.") from None
 
 
 def _issues_stmt(reader: Principal | None):
@@ -180,7 +192,13 @@ def requests_list(fmt):
         if codes:
             stmt = stmt.where(Issue.category.in_([c.strip() for c in codes.split(",")]))
         end = _parse_time("end_date") or datetime.now(UTC)
-        start = _parse_time("start_date") or end - timedelta(days=MAX_DAYS)
+        start = _parse_time("start_date")
+        if start is None:
+            try:
+                start = end - timedelta(days=MAX_DAYS)
+            except OverflowError:
+                raise Open311Error(400, "end_date is out of range (too early to count "
+                                        f"{MAX_DAYS} days back from).") from None
         if end - start > timedelta(days=MAX_DAYS) or end < start:
             raise Open311Error(400, f"start_date..end_date may span at most {MAX_DAYS} days.")
         stmt = stmt.where(Issue.created_at >= start, Issue.created_at <= end)
