@@ -22,9 +22,23 @@ target's slots, so neither can miss the other's committed rows.
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from functools import cache
 from itertools import chain
 
-from sqlalchemy import and_, case, delete, event, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -105,14 +119,10 @@ def _inside(kind: str):
                 or_(SLOTS.c.ends_at.is_(None), VISITS.c.captured_at < SLOTS.c.ends_at))
 
 
-def recount(conn: Connection, condition, *, fresh: bool = False) -> None:
-    """Recount, from the visits table, every slot that ``condition`` selects: one grouped join
-    per target kind, so a rebuild of millions of slots is two statements, not a probe each.
-    ``fresh``: the rows were just written with zero counts (only slots with visits change)."""
-    if not fresh:
-        conn.execute(update(SLOTS).where(condition).values(countable=0, pending=0,
-                                                            last_visit_at=None))
-    for kind in ("firm", "project"):
+def _recount_statements(condition, *, fresh: bool = False, kinds=("firm", "project")) -> list:
+    statements = [] if fresh else [update(SLOTS).where(condition).values(
+        countable=0, pending=0, last_visit_at=None)]
+    for kind in kinds:
         countable = VISITS.c.status.in_(COUNTABLE_STATUSES)
         counts = select(
             SLOTS.c.id,
@@ -121,19 +131,33 @@ def recount(conn: Connection, condition, *, fresh: bool = False) -> None:
             func.max(case((countable, VISITS.c.captured_at))).label("last_visit_at"),
         ).select_from(SLOTS.join(VISITS, _inside(kind))).where(condition).group_by(
             SLOTS.c.id).correlate(None).subquery()
-        conn.execute(update(SLOTS).where(SLOTS.c.id == counts.c.id).values(
+        statements.append(update(SLOTS).where(SLOTS.c.id == counts.c.id).values(
             countable=counts.c.countable, pending=counts.c.pending,
             last_visit_at=counts.c.last_visit_at))
+    return statements
 
 
-def _totals(conn: Connection, condition) -> dict:
-    """``{(org_unit_id, due_on): (due, met, pending)}`` of the slots ``condition`` selects."""
+def recount(conn: Connection, condition, *, fresh: bool = False) -> None:
+    """Recount, from the visits table, every slot that ``condition`` selects: one grouped join
+    per target kind, so a rebuild of millions of slots is two statements, not a probe each.
+    ``fresh``: the rows were just written with zero counts (only slots with visits change)."""
+    for statement in _recount_statements(condition, fresh=fresh):
+        conn.execute(statement)
+
+
+def _totals_statement(condition):
     met = SLOTS.c.countable > 0
     pending = (SLOTS.c.countable == 0) & (SLOTS.c.pending > 0)
-    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in conn.execute(
-        select(SLOTS.c.org_unit_id, SLOTS.c.due_on, func.count(),
-               func.sum(case((met, 1), else_=0)), func.sum(case((pending, 1), else_=0)))
-        .where(condition).group_by(SLOTS.c.org_unit_id, SLOTS.c.due_on))}
+    return select(SLOTS.c.org_unit_id, SLOTS.c.due_on, func.count(),
+                  func.sum(case((met, 1), else_=0)), func.sum(case((pending, 1), else_=0))
+                  ).where(condition).group_by(SLOTS.c.org_unit_id, SLOTS.c.due_on)
+
+
+def _totals(conn: Connection, condition, params: dict | None = None) -> dict:
+    """``{(org_unit_id, due_on): (due, met, pending)}`` of the slots ``condition`` selects
+    (``condition`` may be a prebuilt statement, run with ``params``)."""
+    statement = condition if params is not None else _totals_statement(condition)
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in conn.execute(statement, params)}
 
 
 def _add_totals(conn: Connection, before: dict, after: dict) -> None:
@@ -193,11 +217,15 @@ def _write(conn: Connection, assignments, after: date | None, through: date | No
     return len(rows)
 
 
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("space", type_=Integer),
+                                          bindparam("key", type_=Integer)))
+
+
 def _lock_targets(conn: Connection, keys) -> None:
     if conn.dialect.name != "postgresql":
         return
     for space, key in sorted(keys):
-        conn.execute(select(func.pg_advisory_xact_lock(space, key)))
+        conn.execute(_LOCK, {"space": space, "key": key})
 
 
 def _key(kind: str, target_id: int) -> tuple[int, int]:
@@ -221,16 +249,28 @@ def refresh_assignments(conn: Connection, ids) -> None:
     _add_totals(conn, before, _totals(conn, mine))
 
 
+@cache
+def _point_statements(kind: str) -> tuple:
+    """The totals query and the recount of the slots of one target holding one moment, built
+    once with bound parameters: every visit filed runs them, and building SQLAlchemy
+    expressions afresh each time cost more than running them."""
+    column = SLOTS.c.firm_id if kind == "firm" else SLOTS.c.project_id
+    moment = bindparam("moment", type_=SLOTS.c.starts_at.type)
+    holding = and_(column == bindparam("target"), SLOTS.c.starts_at <= moment,
+                   or_(SLOTS.c.ends_at.is_(None), SLOTS.c.ends_at > moment))
+    return _totals_statement(holding), _recount_statements(holding, kinds=(kind,))
+
+
 def recount_at(conn: Connection, touched) -> None:
     """Recount the slots containing each ``(kind, target_id, moment)`` visited."""
     _lock_targets(conn, {_key(kind, target) for kind, target, _ in touched})
     for kind, target, moment in touched:
-        column = SLOTS.c.firm_id if kind == "firm" else SLOTS.c.project_id
-        holding = and_(column == target, SLOTS.c.starts_at <= moment,
-                       or_(SLOTS.c.ends_at.is_(None), SLOTS.c.ends_at > moment))
-        before = _totals(conn, holding)
-        recount(conn, holding)
-        _add_totals(conn, before, _totals(conn, holding))
+        totals, recounts = _point_statements(kind)
+        params = {"target": target, "moment": moment}
+        before = _totals(conn, totals, params)
+        for statement in recounts:
+            conn.execute(statement, params)
+        _add_totals(conn, before, _totals(conn, totals, params))
 
 
 def _calendar_chunks(conn: Connection, after: date | None, through: date):
