@@ -15,6 +15,9 @@ from sqlalchemy import create_engine, text
 app = Flask(__name__)
 engine = create_engine(os.environ["ONE_INSERT_DATABASE_URL"], pool_size=5, pool_pre_ping=False)
 with engine.begin() as conn:
+    # Both workers import this at once, and two concurrent CREATE … IF NOT EXISTS can collide
+    # on the sequence (DuplicateTable): one at a time.
+    conn.execute(text("SELECT pg_advisory_xact_lock(8765)"))
     conn.execute(text("CREATE TABLE IF NOT EXISTS bench_one_insert (id bigserial PRIMARY KEY, "
                       "at timestamptz DEFAULT now(), point geometry(Point, 4326))"))
 

@@ -39,10 +39,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 from bench.registry import csv_files, principal_of  # noqa: E402
-from fieldapp import create_app, migrate  # noqa: E402
+from fieldapp import create_app, migrate, scope  # noqa: E402
 from fieldapp.auth.tokens import encode_access  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.firms.importer import run_import  # noqa: E402
+from fieldapp.stats import slots  # noqa: E402
 from geo import wgs84_to_gcj02  # noqa: E402
 from models import Assignment, AuthSession, Firm, OrgUnit, Site, User, Visit, utcnow  # noqa: E402
 from models.database import engine_options, prepare_engine  # noqa: E402
@@ -192,6 +193,10 @@ def seed(url: str, firms: int, staff: int, per_person: int, rng: random.Random) 
             users.append({"token": token,
                           "firms": [[f, *wgs84_to_gcj02(lat, lon)] for f, lat, lon, _ in mine]})
         db.session.commit()
+        # The slot tables as a live server has them (`fieldapp slots extend`, daily cron), so
+        # each filing pays for keeping its slot's counts in step.
+        slots.extend(db.session.connection(), scope.today())
+        db.session.commit()
     return {"run": uuid.uuid4().hex[:8], "users": users}
 
 
@@ -204,8 +209,12 @@ def lua_table(value) -> str:
 
 
 def start(command: list[str], env: dict, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: a pipe nobody reads fills up and stalls the server.
+    with tempfile.NamedTemporaryFile("w", suffix=".log", prefix="visit-bench-",
+                                     delete=False) as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                                stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_path = log.name
     for _ in range(200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -213,7 +222,8 @@ def start(command: list[str], env: dict, port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+    with open(log.name) as handle:
+        raise SystemExit(f"server did not start: {handle.read()[-2000:]}")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -222,6 +232,11 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    with open(proc.log_path) as handle:
+        errors = handle.read()
+    os.unlink(proc.log_path)
+    if "Traceback" in errors or "[ERROR]" in errors or "[CRITICAL]" in errors:
+        print(f"# server log of {proc.args[-1]}:\n{errors[-3000:]}", file=sys.stderr)
 
 
 def wrk(url: str, script: str, duration: int, connections: int, env: dict | None = None):
