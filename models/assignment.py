@@ -48,6 +48,9 @@ class Assignment(Audited, Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     firm: Mapped[Firm | None] = relationship()
     project: Mapped[Project | None] = relationship()
+    # Set together with a new successor, the unit of work inserts it first (no flush needed).
+    replaced_by: Mapped["Assignment | None"] = relationship(remote_side=[id],
+                                                            foreign_keys=[replaced_by_id])
 
     def active_on(self, day: date) -> bool:
         """True when the assignment covers ``day``."""

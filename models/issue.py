@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +58,10 @@ class IssueCategory(Audited, Base):
     resolve_hours: Mapped[int | None] = mapped_column(Integer)
 
 
+DEADLINE_UNKNOWN = ("response_due_at IS NULL OR (resolve_due_at IS NULL AND accepted_at IS NOT "
+                    "NULL)")
+
+
 class Issue(Audited, Base):
     """A firm's issue and where it stands.
 
@@ -71,6 +76,9 @@ class Issue(Audited, Base):
     __table_args__ = (
         Index("ix_issues_firm_id_created_at", "firm_id", "created_at"),
         Index("ix_issues_state_resolve_due_at", "state", "resolve_due_at"),
+        # The few issues whose deadline waits for a calendar year (``flask issues tick``).
+        Index("ix_issues_deadline_unknown", "id", postgresql_where=text(DEADLINE_UNKNOWN),
+              sqlite_where=text(DEADLINE_UNKNOWN)),
         CheckConstraint(_in("state", ISSUE_STATES), "state"),
         CheckConstraint("supervision_level BETWEEN 0 AND 2", "supervision_level"),
     )

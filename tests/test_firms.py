@@ -12,7 +12,7 @@ from fieldapp.demo_registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.firms import uscc
 from geo import wgs84_to_bd09, wgs84_to_gcj02
-from models import Assignment, AuditEvent, Firm, Site, SiteVersion
+from models import Assignment, AuditEvent, Firm, Site, SiteVersion, User
 
 FIRMS = "/api/v1/firms"
 XIANYANG = (34.33, 108.71)
@@ -320,6 +320,35 @@ def test_patch_changes_fields_checks_the_uscc_and_moves_assignments(client, scen
     resp = client.patch(url, json={"org_unit_id": scene.world.county_b.id},
                         headers=as_("a_manager"))
     assert resp.status_code == 422
+
+
+def test_a_move_carries_a_scheduled_reassignment_along(client, scene, as_, create):
+    """A running assignment already handed on from a later day still runs until then: the
+    move splits it like any other, and the continuation keeps the successor."""
+    scene.world.user("comm2", ["commissioner"], scene.world.county_a)
+    firm = create()
+    today = scope.today()
+    scene.assign("commissioner", firm["id"], days_ago=10)
+    first = db.session.scalar(select(Assignment))
+    comm2 = db.session.scalar(select(User).where(User.username == "comm2"))
+    resp = client.post(f"/api/v1/assignments/{first.id}/reassign", headers=as_("admin"),
+                       json={"user_id": comm2.id,
+                             "starts_on": (today + timedelta(days=5)).isoformat()})
+    assert resp.status_code in (200, 201), resp.get_json()
+    resp = client.patch(f"{FIRMS}/{firm['id']}", json={"org_unit_id": scene.world.park_a.id},
+                        headers=as_("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    db.session.expire_all()
+    rows = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
+    old, successor, continuation = rows
+    park, county = scene.world.park_a.id, scene.world.county_a.id
+    assert (old.org_unit_id, old.ends_on, old.replaced_by_id) == (
+        county, today - timedelta(days=1), continuation.id)
+    assert (continuation.user_id, continuation.org_unit_id, continuation.starts_on,
+            continuation.ends_on, continuation.replaced_by_id) == (
+        old.user_id, park, today, today + timedelta(days=4), successor.id)
+    assert (successor.user_id, successor.org_unit_id, successor.starts_on) == (
+        comm2.id, park, today + timedelta(days=5))
 
 
 def test_delete_closes_and_keeps_everything(client, scene, as_, create):

@@ -541,3 +541,41 @@ def test_the_reach_is_the_end_of_the_quarter_after_today_on_every_day():
         day += timedelta(days=1)
     assert latest_day(date(2026, 12, 2)) == date(2027, 3, 31)
     assert latest_day(date(2026, 1, 1)) == date(2026, 6, 30)
+
+
+def test_issue_filters_are_not_bound_to_the_report_reach(client, scene, as_, monkeypatch):
+    """Only visit-rate reports write slots ahead; a whole-year issue filter is fine in May."""
+    monkeypatch.setattr(scope, "today", lambda: date(2026, 5, 10))
+    for path in ("/api/v1/issues", "/api/v1/stats/issues"):
+        for period in ("2026-01-01..2026-12-31", "2026-Q4", "2099-12"):
+            resp = client.get(path, query_string={"period": period}, headers=as_("admin"))
+            assert resp.status_code == 200, (path, period, resp.get_json())
+        resp = client.get(path, query_string={"period": "2100-01"}, headers=as_("admin"))
+        assert resp.status_code == 422 and "period" in resp.get_json()["errors"]
+
+
+def test_overdue_as_of_a_past_day_takes_the_stage_the_project_was_in_then(client, scene, as_):
+    project = Project(name="产业园", org_unit_id=scene.world.county_a.id, stage="construction",
+                      stage_entered_at=at("2026-11-10"))
+    db.session.add(project)
+    db.session.flush()
+    db.session.add(Site(project_id=project.id, name="工地", radius_m=300.0, version=1,
+                        point=from_shape(Point(108.71, 34.33), srid=4326)))
+    db.session.add_all([
+        ProjectStageChange(project_id=project.id, from_stage=None, to_stage="landed",
+                           moved_at=at("2026-10-02")),
+        ProjectStageChange(project_id=project.id, from_stage="landed",
+                           to_stage="construction", moved_at=at("2026-11-10"))])
+    db.session.commit()
+    scene.assign("butler", project, cadence="per_stage")
+    scene.visit("butler", project, at("2026-10-05"))   # meets "landed"
+
+    def overdue_on(day):
+        resp = client.get(OVERDUE, query_string={"as_of": day}, headers=as_("a_manager"))
+        assert resp.status_code == 200, resp.get_json()
+        return [(i["target_id"], i["slot_start"]) for i in resp.get_json()["items"]]
+
+    assert overdue_on("2026-10-25") == []            # "landed", visited on 5 October
+    assert overdue_on("2026-09-20") == []            # before its first stage: nothing due
+    # In "construction" since 10 November with no visit since.
+    assert overdue_on("2026-11-20") == [(project.id, "2026-11-10")]

@@ -198,23 +198,25 @@ def follow_move(target: Firm | Project, user_id: int | None) -> None:
     continued from today by the same person with the same cadence under the new unit
     (``replaced_by_id``, as a reassignment), so the slots and visits before the move stay
     reported under the old unit: a report for a past month reads the same after the move as
-    before it. Ended ones stay put.
+    before it. A continuation keeps the planned end and any successor already scheduled (a
+    reassignment from a later day). Ended ones stay put. Nothing is flushed here: a firm
+    import moves many firms in one flush.
     """
     today = scope.today()
     column = Assignment.firm_id if _kind(target) == "firm" else Assignment.project_id
     for old in db.session.scalars(select(Assignment).where(
-            column == target.id, Assignment.replaced_by_id.is_(None),
+            column == target.id,
             Assignment.ends_on.is_(None) | (Assignment.ends_on >= today))).all():
         if old.starts_on >= today:
             old.org_unit_id = target.org_unit_id
             continue
         new = Assignment(user_id=old.user_id, firm_id=old.firm_id, project_id=old.project_id,
                          org_unit_id=target.org_unit_id, cadence=old.cadence, starts_on=today,
-                         ends_on=old.ends_on, created_by_id=user_id)
-        old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
+                         ends_on=old.ends_on, end_reason=old.end_reason,
+                         replaced_by_id=old.replaced_by_id, created_by_id=user_id)
         db.session.add(new)
-        db.session.flush()
-        old.replaced_by_id = new.id
+        old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
+        old.replaced_by = new
 
 
 def assignment_query(principal: Principal, filters: dict):

@@ -19,7 +19,7 @@ from fieldapp.stats.service import (
     trend,
     visit_rate,
 )
-from fieldapp.stats.visit_rate import EARLIEST, check_reach, parse_period
+from fieldapp.stats.visit_rate import EARLIEST, check_reach, check_years, parse_period
 
 FORMATS = ("json", "csv", "xlsx")
 blp = Blueprint("stats", __name__, url_prefix="/api/v1",
@@ -45,15 +45,27 @@ OVERDUE_COLUMNS = (("user_name", "专员 Person"), ("target_name", "企业/项�
 
 
 class PeriodField(fields.String):
-    """``2026-11``, ``2026-W47``, ``2026-Q4`` or ``2026-11-01..2026-11-15``."""
+    """``2026-11``, ``2026-W47``, ``2026-Q4`` or ``2026-11-01..2026-11-15``, in 2000–2099 (a
+    filter, e.g. of issues)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             period = parse_period(super()._deserialize(value, attr, data, **kwargs))
-            check_reach(period.start, period.end, scope.today())
+            self._check(period)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         return period
+
+    def _check(self, period) -> None:
+        check_years(period.start, period.end)
+
+
+class ReportPeriodField(PeriodField):
+    """A visit-rate report's period: from 2000 to the end of next quarter, because a report
+    writes the slots it reaches (see ``visit_rate.latest_day``)."""
+
+    def _check(self, period) -> None:
+        check_reach(period.start, period.end, scope.today())
 
 
 def _past_or_today(day):
@@ -65,7 +77,7 @@ def _past_or_today(day):
 class RateQuery(Schema):
     """``GET /stats/visit-rate``."""
 
-    period = PeriodField(required=True, metadata={
+    period = ReportPeriodField(required=True, metadata={
         "description": "2026-11, 2026-W47, 2026-Q4 or 2026-11-01..2026-11-15 (Asia/Shanghai)"})
     group_by = fields.String(load_default="org_unit", validate=validate.OneOf(GROUPS))
     org_unit_id = QueryId(metadata={"description": "report root (default: the caller's unit)"})
@@ -125,7 +137,7 @@ class VisitRate(MethodView):
 class SlotQuery(PageArgs):
     """``GET /stats/visit-rate/slots``."""
 
-    period = PeriodField(required=True)
+    period = ReportPeriodField(required=True)
     group_by = fields.String(load_default="org_unit", validate=validate.OneOf(GROUPS))
     group = fields.String(validate=validate.Length(max=64), metadata={
         "description": "a report row's group value (unit, user or team id, firm tag)"})
@@ -153,10 +165,10 @@ class VisitRateSlots(MethodView):
 class TrendQuery(Schema):
     """``GET /stats/visit-rate/trend``."""
 
-    start = PeriodField(required=True, data_key="from", metadata={
+    start = ReportPeriodField(required=True, data_key="from", metadata={
         "description": "first period, e.g. 2026-01 (its kind sets the step unless every= is "
                        "given)"})
-    end = PeriodField(required=True, data_key="to", metadata={"description": "last period"})
+    end = ReportPeriodField(required=True, data_key="to", metadata={"description": "last period"})
     every = fields.String(load_default="month",
                           validate=validate.OneOf(("week", "month", "quarter")))
     org_unit_id = QueryId()

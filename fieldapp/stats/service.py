@@ -38,6 +38,7 @@ from models import (
     FirmTag,
     OrgUnit,
     Project,
+    ProjectStageChange,
     ServiceTeam,
     User,
     Visit,
@@ -233,7 +234,12 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -
         select(Assignment.id, Assignment.user_id, Assignment.firm_id, Assignment.project_id,
                Assignment.org_unit_id, Assignment.cadence, User.display_name,
                func.coalesce(Firm.name, Project.name).label("target_name"),
-               Firm.closed_at, Project.stage_entered_at,
+               Firm.closed_at,
+               # The stage the project was in at ``moment`` (its history, not today's stage).
+               select(func.max(ProjectStageChange.moved_at)).where(
+                   ProjectStageChange.project_id == Assignment.project_id,
+                   ProjectStageChange.moved_at <= moment).scalar_subquery()
+               .label("stage_entered_at"),
                case((Assignment.firm_id.is_not(None),
                      _last_countable(Visit.firm_id, Assignment.firm_id, moment)),
                     else_=_last_countable(Visit.project_id, Assignment.project_id, moment))
@@ -250,8 +256,9 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -
         if a.closed_at is not None and a.closed_at <= moment:
             continue
         if a.cadence == "per_stage":
-            entered = a.stage_entered_at
-            slot = current_slot(a.cadence, max(moment, entered), stage_entered_at=entered)
+            if a.stage_entered_at is None:  # no stage entered by then: nothing due yet
+                continue
+            slot = current_slot(a.cadence, moment, stage_entered_at=a.stage_entered_at)
         else:
             slot = slots_of.get(a.cadence) or slots_of.setdefault(
                 a.cadence, current_slot(a.cadence, moment))

@@ -66,6 +66,15 @@ def latest_day(today: date) -> date:
     return date(today.year + months // 12, months % 12 + 1, 1) - timedelta(days=1)
 
 
+LATEST = date(2099, 12, 31)
+
+
+def check_years(start: date, end: date) -> None:
+    """ValueError unless ``start``..``end`` lies in 2000–2099 (the dates any filter takes)."""
+    if start < EARLIEST or end > LATEST:
+        raise ValueError(f"periods lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+
+
 def check_reach(start: date, end: date, today: date) -> None:
     """ValueError unless ``start``..``end`` lies between 2000 and the end of next quarter."""
     if start < EARLIEST:
