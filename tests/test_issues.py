@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, update
 
 from fieldapp.demo_registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle, service
 from models import Department, Firm, Issue, IssueEvent, department_categories
+from models.database import engine_options
 
 ISSUES = "/api/v1/issues"
 CST = ZoneInfo("Asia/Shanghai")
@@ -565,9 +566,9 @@ def test_a_rating_given_while_the_job_runs_is_kept_and_not_auto_closed(scene, mo
             firm.join()
         return category(issue)
 
-    def counted(when):
-        passes.append(when)
-        return job(when)
+    def counted(ids, when):
+        passes.append(ids)
+        return job(ids, when)
 
     monkeypatch.setattr(service, "_category", rate_meanwhile)
     monkeypatch.setattr(service, "_tick", counted)
@@ -578,6 +579,36 @@ def test_a_rating_given_while_the_job_runs_is_kept_and_not_auto_closed(scene, mo
     assert (issue.state, issue.rating) == ("closed", "satisfied")
     actions = [e.action for e in issue.events]
     assert "rate" in actions and "auto_close" not in actions
+
+
+def test_an_issue_that_keeps_changing_under_the_job_waits_and_the_rest_go_on(
+        scene, monkeypatch, app, caplog):
+    """Batches commit apart: one issue changed under every attempt holds up only its batch."""
+    s = scene
+    busy, calm = s.raise_(), s.raise_()
+    for issue in (busy, calm):
+        s.handle(issue)
+    s.clock[0] = at("2026-04-01")
+    monkeypatch.setattr(service, "TICK_BATCH", 1)
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"],
+                          **engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    category = service._category
+
+    def someone_edits(issue):
+        if issue.id == busy["id"]:   # between the job's read and its write, every time
+            with other.begin() as conn:
+                conn.execute(update(Issue).where(Issue.id == busy["id"]).values(
+                    version=Issue.version + 1))
+        return category(issue)
+
+    monkeypatch.setattr(service, "_category", someone_edits)
+    with caplog.at_level("WARNING", logger="fieldapp.issues.service"):
+        assert service.tick(s.clock[0])["auto_closed"] == 1
+    other.dispose()
+    assert "changed under the job three times" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(Issue, busy["id"]).state == "resolved"   # next run
+    assert db.session.get(Issue, calm["id"]).state == "closed"
 
 
 def test_a_year_without_calendar_data_leaves_the_deadline_unknown_until_entered(scene):

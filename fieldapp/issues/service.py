@@ -31,6 +31,7 @@ Decisions (the README repeats them):
   ``ISSUE_AUTO_CLOSE_DAYS`` working days.
 """
 
+import logging
 from datetime import datetime
 
 from flask import current_app, g
@@ -416,34 +417,51 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
 
 # --- the scheduled job -------------------------------------------------------------------------
 
+TICK_BATCH = 200
+log = logging.getLogger(__name__)
+
+
 def tick(at: datetime | None = None) -> dict:
     """Fill deadlines the calendar can now compute, flag overdue issues and raise supervision,
     close resolved issues whose resolution is unrated; each flag and closure is an event.
     Returns what changed.
 
-    One transaction; if someone acts on one of the issues between the job reading and writing
-    it, the version check refuses the write and the job starts over on fresh rows."""
+    Batches of ``TICK_BATCH`` issues, one transaction each, so row locks are held briefly. If
+    someone acts on an issue of a batch between the job reading and writing it, the version
+    check refuses the write and the batch is done again on fresh rows; a batch refused three
+    times waits for the next run (logged)."""
     at = at or now()
-    for _ in range(2):
-        try:
-            return _tick(at)
-        except StaleDataError:
-            db.session.rollback()
-    return _tick(at)
-
-
-def _tick(at: datetime) -> dict:
-    cfg = current_app.config
-    cal = calendar()
-    counts = {"deadlines": 0, "overdue": 0, "supervised": 0, "auto_closed": 0}
     # Open issues, and any whose deadline is still unknown: an issue may have been accepted,
     # resolved or closed while its year was missing, and the metrics need its deadlines too.
     # Two queries, each on its own index (one OR across them would read every issue ever).
-    issues = {i.id: i for i in db.session.scalars(select(Issue).where(
-        Issue.state.in_(("submitted", *lc.WORKING_STATES, "resolved"))))}
-    issues.update((i.id, i) for i in db.session.scalars(select(Issue).where(
-        sql_text(DEADLINE_UNKNOWN))))
-    for issue in issues.values():
+    ids = set(db.session.scalars(select(Issue.id).where(
+        Issue.state.in_(("submitted", *lc.WORKING_STATES, "resolved")))))
+    ids.update(db.session.scalars(select(Issue.id).where(sql_text(DEADLINE_UNKNOWN))))
+    ids = sorted(ids)
+    counts = {"deadlines": 0, "overdue": 0, "supervised": 0, "auto_closed": 0}
+    for i in range(0, len(ids), TICK_BATCH):
+        batch = ids[i:i + TICK_BATCH]
+        for _ in range(3):
+            try:
+                done = _tick(batch, at)
+                break
+            except StaleDataError:
+                db.session.rollback()
+        else:
+            log.warning("issues %s..%s changed under the job three times; next run", batch[0],
+                        batch[-1])
+            continue
+        for key, n in done.items():
+            counts[key] += n
+    return counts
+
+
+def _tick(ids: list[int], at: datetime) -> dict:
+    cfg = current_app.config
+    cal = calendar()
+    counts = {"deadlines": 0, "overdue": 0, "supervised": 0, "auto_closed": 0}
+    for issue in db.session.scalars(select(Issue).where(Issue.id.in_(ids))
+                                    .execution_options(populate_existing=True)):
         cat = _category(issue)
         if issue.response_due_at is None:
             issue.response_due_at, _ = _deadline(issue.created_at, cat.response_days,
