@@ -522,11 +522,7 @@ def test_the_job_flags_overdue_raises_supervision_and_closes_unrated(scene, app)
     late = s.raise_()
     s.do(late, "accept", "a_manager")       # due end of Mon 23 Mar 2026 (see above)
     done = s.raise_()
-    for action, user, body in (("accept", "a_manager", {}),
-                               ("dispatch", "a_manager", {"department_id": s.land.id}),
-                               ("sign", "handler", {}),
-                               ("resolve", "handler", {"reply": "好", "result_code": "solved"})):
-        s.do(done, action, user, **body)
+    s.handle(done, reply="好")
     s.clock[0] = at("2026-03-24")
     assert service.tick(s.clock[0]) == {"deadlines": 0, "overdue": 1, "supervised": 1,
                                         "auto_closed": 1}
@@ -549,11 +545,7 @@ def test_a_rating_given_while_the_job_runs_is_kept_and_not_auto_closed(scene, mo
     over on fresh rows instead of writing 逾期未评价 over the firm's rating."""
     s = scene
     done = s.raise_()
-    for action, user, body in (("accept", "a_manager", {}),
-                               ("dispatch", "a_manager", {"department_id": s.land.id}),
-                               ("sign", "handler", {}),
-                               ("resolve", "handler", {"reply": "好", "result_code": "solved"})):
-        s.do(done, action, user, **body)
+    s.handle(done, reply="好")
     s.clock[0] = at("2026-04-01")
     category, job, passes, rated = service._category, service._tick, [], []
 

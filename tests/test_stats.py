@@ -57,6 +57,23 @@ class Scene:
         db.session.commit()
         return firm
 
+    def project(self, *moves):
+        """A project in county A with a site, through the stages ``(stage, day)`` in order."""
+        stage, day = moves[-1]
+        project = Project(name="产业园", org_unit_id=self.world.county_a.id, stage=stage,
+                          stage_entered_at=at(day))
+        db.session.add(project)
+        db.session.flush()
+        db.session.add(Site(project_id=project.id, name="工地", radius_m=300.0, version=1,
+                            point=from_shape(Point(108.71, 34.33), srid=4326)))
+        before = None
+        for stage, day in moves:
+            db.session.add(ProjectStageChange(project_id=project.id, from_stage=before,
+                                              to_stage=stage, moved_at=at(day)))
+            before = stage
+        db.session.commit()
+        return project
+
     def assign(self, user, target, cadence="monthly", starts="2026-01-01", ends=None):
         kind = "firm_id" if isinstance(target, Firm) else "project_id"
         a = Assignment(user_id=self.users[user].id, org_unit_id=target.org_unit_id,
@@ -207,20 +224,8 @@ def test_a_firm_closed_mid_month_owes_nothing_that_month(report, scene):
 
 
 def test_per_stage_slots_are_due_in_the_period_the_stage_was_entered(report, scene):
-    project = Project(name="产业园", org_unit_id=scene.world.county_a.id, stage="construction",
-                      stage_entered_at=at("2026-10-10"))
-    db.session.add(project)
-    db.session.flush()
-    db.session.add(Site(project_id=project.id, name="工地", radius_m=300.0, version=1,
-                        point=from_shape(Point(108.71, 34.33), srid=4326)))
-    db.session.add_all([
-        ProjectStageChange(project_id=project.id, from_stage=None, to_stage="signed",
-                           moved_at=at("2026-08-01")),
-        ProjectStageChange(project_id=project.id, from_stage="signed", to_stage="landed",
-                           moved_at=at("2026-10-02")),
-        ProjectStageChange(project_id=project.id, from_stage="landed",
-                           to_stage="construction", moved_at=at("2026-10-10"))])
-    db.session.commit()
+    project = scene.project(("signed", "2026-08-01"), ("landed", "2026-10-02"),
+                            ("construction", "2026-10-10"))
     scene.assign("butler", project, cadence="per_stage")
     assert totals(report("2026-10")) == (2, 0, 0)
     assert totals(report("2026-08")) == (1, 0, 0)
@@ -555,18 +560,7 @@ def test_issue_filters_are_not_bound_to_the_report_reach(client, scene, as_, mon
 
 
 def test_overdue_as_of_a_past_day_takes_the_stage_the_project_was_in_then(client, scene, as_):
-    project = Project(name="产业园", org_unit_id=scene.world.county_a.id, stage="construction",
-                      stage_entered_at=at("2026-11-10"))
-    db.session.add(project)
-    db.session.flush()
-    db.session.add(Site(project_id=project.id, name="工地", radius_m=300.0, version=1,
-                        point=from_shape(Point(108.71, 34.33), srid=4326)))
-    db.session.add_all([
-        ProjectStageChange(project_id=project.id, from_stage=None, to_stage="landed",
-                           moved_at=at("2026-10-02")),
-        ProjectStageChange(project_id=project.id, from_stage="landed",
-                           to_stage="construction", moved_at=at("2026-11-10"))])
-    db.session.commit()
+    project = scene.project(("landed", "2026-10-02"), ("construction", "2026-11-10"))
     scene.assign("butler", project, cadence="per_stage")
     scene.visit("butler", project, at("2026-10-05"))   # meets "landed"
 
