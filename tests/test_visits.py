@@ -277,6 +277,54 @@ def test_racing_duplicates_end_as_one_row(app, scene, login):
     assert visits() == 1
 
 
+def race(app, headers, path, sent, copies=2):
+    """Send ``copies`` identical requests at once, as a phone retrying after a timeout does."""
+    barrier = threading.Barrier(copies)
+    answers = []
+
+    def post():
+        with app.test_client() as c:
+            barrier.wait()
+            resp = c.post(path, json=sent, headers=headers)
+            answers.append((resp.status_code, resp.get_json()))
+
+    threads = [threading.Thread(target=post) for _ in range(copies)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(answers, key=lambda a: a[0])
+
+
+def test_a_racing_duplicate_raising_issues_answers_as_the_replay(app, scene, login):
+    # Raising an issue reads its category, which flushed the visit's INSERT outside the guard
+    # that turns a lost race into a replay: the loser answered 409 and the phone, believing
+    # "409: make a new client_id", filed the visit twice.
+    headers = login("commissioner")
+    for _ in range(5):
+        sent = body(scene.firm, issues=[{"category": "power", "title": "二期用电容量不足"}])
+        answers = race(app, headers, VISITS, sent)
+        assert [status for status, _ in answers] == [200, 201], answers
+        assert answers[0][1]["id"] == answers[1][1]["id"]
+    assert visits() == 5
+    assert db.session.scalar(select(func.count()).select_from(Issue)) == 5
+
+
+def test_a_racing_duplicate_batch_answers_per_item_as_replays(app, scene, login):
+    headers = login("commissioner")
+    for _ in range(3):
+        items = [body(scene.firm, offset(*GATE, 90 * i, 20), captured=now() - timedelta(hours=i),
+                      issues=[{"category": "power", "title": f"问题 {i}"}]) for i in range(3)]
+        answers = race(app, headers, f"{VISITS}/batch", {"visits": items})
+        assert [status for status, _ in answers] == [200, 200], answers
+        ids = [[r["id"] for r in body_["results"]] for _, body_ in answers]
+        assert ids[0] == ids[1]
+        for _, answer in answers:
+            assert {r["result"] for r in answer["results"]} <= {"created", "duplicate"}, answer
+    assert visits() == 9
+    assert db.session.scalar(select(func.count()).select_from(Issue)) == 9
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change,field", [

@@ -4,6 +4,7 @@ from flask import jsonify, send_file
 from flask.views import MethodView
 from geoalchemy2.shape import to_shape
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
@@ -105,6 +106,12 @@ class VisitBatchView(MethodView):
             except ValidationError as exc:
                 item.update(result="invalid", status=422,
                             errors=flatten_messages(exc.messages))
+            except IntegrityError:
+                # Not a lost race (file_visit answers those as replays): a conflict with
+                # another row. Earlier items are committed, so the batch still answers per item.
+                db.session.rollback()
+                item.update(result="conflict", status=409,
+                            detail="This conflicts with a record that already exists.")
             except Problem as exc:
                 db.session.rollback()
                 item.update(result=RESULT_OF_STATUS.get(exc.code, "invalid"), status=exc.code,

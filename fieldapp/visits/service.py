@@ -283,15 +283,17 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
         rule_version=verification.rule_version,
         status="accepted" if accepted else "needs_review", purpose=data["purpose"],
         notes=data.get("notes"))
-    db.session.add(visit)
-    if data["issues"]:
+    # Everything from here to the commit is guarded: raising an issue reads its category, and
+    # that autoflushes the visit's INSERT, so a lost race can surface at any statement, not only
+    # at the commit. Every lost race must answer as the replay.
+    try:
+        db.session.add(visit)
         for raised in data["issues"]:
             visit.raised_issues.append(new_issue(
                 firm_id=firm_id, org_unit_id=target.org_unit_id, category=raised["category"],
                 title=raised["title"], description=raised.get("description"), source="visit",
                 actor_role="visitor", actor_id=principal.user_id))
-    visit.reviews = []  # a new visit has none: no query to find out when it is serialised
-    try:
+        visit.reviews = []  # a new visit has none: no query to find out when it is serialised
         commit_keeping_state()
     except IntegrityError:
         # A concurrent request with the same client_id won the race: answer as its replay.
