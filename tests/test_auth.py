@@ -1,5 +1,6 @@
 """Log-in, tokens and sessions: who gets in, for how long, and how a session ends."""
 
+import io
 import time
 import uuid
 
@@ -462,3 +463,63 @@ def test_login_works_and_is_still_limited_while_redis_is_unreachable(app_config,
         assert_401(log_in(client, "li.na", "wrong-password"))
     assert_429(log_in(client, "li.na"))
     assert log_in(client, "admin").status_code == 200
+
+
+PRIVATE_REDIS = "redis://127.0.0.1:6379/14"
+
+
+class DroppedConnection(io.RawIOBase):
+    """A request body whose connection resets after ``head``, as a socket's does."""
+
+    def __init__(self, head: bytes):
+        self._head = head
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not self._head:
+            raise ConnectionResetError("peer went away")
+        n = min(len(buffer), len(self._head))
+        buffer[:n], self._head = self._head[:n], self._head[n:]
+        return n
+
+
+def unreadable_bodies():
+    """Log-in bodies the account limiter cannot read a username from, each its own way."""
+    deep = b"[" * 100_000 + b"]" * 100_000               # RecursionError in the decoder
+    return {
+        "deep_json": {"data": deep, "content_type": "application/json"},
+        # A phone that drops off after half its body: the server reads ClientDisconnected.
+        "disconnect": {"content_type": "application/json", "environ_overrides": {
+            "wsgi.input": DroppedConnection(b'{"username": "li.na", "passw'),
+            "CONTENT_LENGTH": "4096"}},
+        "too_large": {"data": b'{"username": "' + b"x" * 1_100_000 + b'"}',
+                      "content_type": "application/json"},
+    }
+
+
+@pytest.mark.parametrize("redis_url", ["", PRIVATE_REDIS], ids=["memory", "redis"])
+@pytest.mark.parametrize("payload", ["deep_json", "disconnect", "too_large"])
+def test_an_unreadable_login_body_never_resets_the_failure_limits(app_config, request,
+                                                                  redis_url, payload):
+    # flask-limiter took a key function that raised for a dead store and counted in a fresh
+    # in-memory one for a while: one such request bought five more guesses.
+    if redis_url:
+        conn = redis.Redis.from_url(redis_url)
+        conn.flushdb()
+        request.addfinalizer(conn.flushdb)
+    app_config.update(REDIS_URL=redis_url, LOGIN_FAILURES_PER_ACCOUNT="3 per 15 minutes",
+                      LOGIN_FAILURES_PER_ADDRESS="6 per 15 minutes")
+    request.getfixturevalue("people")
+    client = request.getfixturevalue("client")
+    for _ in range(3):
+        assert_401(log_in(client, "li.na", "wrong-password"))
+    resp = client.post(TOKEN, **unreadable_bodies()[payload])
+    assert 400 <= resp.status_code < 500 and resp.mimetype == "application/problem+json"
+    assert_429(log_in(client, "li.na"))                  # the account stays blocked
+    for i in range(3):                                   # the address keeps counting too
+        assert_401(log_in(client, f"guess{i}", "wrong-password"))
+    assert_429(log_in(client, "admin", "wrong-password"))
+    if redis_url:
+        assert conn.dbsize() > 0                         # counted in Redis, not a fallback

@@ -17,7 +17,17 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
-    body = request.get_json(silent=True)
+    """The account a log-in names, for the per-account limit.
+
+    It must never raise: flask-limiter reads an exception here as its store failing and counts
+    in a fresh in-memory store for a while, which reset the limit. ``silent`` only swallows
+    ``ValueError``; a body nested too deeply (RecursionError), cut off mid-way
+    (ClientDisconnected) or too large is counted against the client address instead.
+    """
+    try:
+        body = request.get_json(silent=True)
+    except Exception:
+        return "unreadable-body:" + (request.remote_addr or "unknown")
     name = body.get("username") if isinstance(body, dict) else None
     return "account:" + (name.lower()[:64] if isinstance(name, str) else "")
 
