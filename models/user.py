@@ -37,6 +37,9 @@ class User(Audited, Base):
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when an admin or manager chose the password (a new account, a reset): a one-time
+    # password the user must replace before doing anything else.
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

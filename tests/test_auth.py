@@ -95,8 +95,10 @@ def test_login_returns_a_bearer_pair_that_opens_me(client, people):
     resp = log_in(client, "li.na")
     assert resp.status_code == 200
     body = resp.get_json()
-    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in",
+                         "password_change_required"}
     assert body["token_type"] == "Bearer"
+    assert body["password_change_required"] is False
     assert body["expires_in"] == 900
     assert body["access_token"] != body["refresh_token"]
     me = client.get(ME, headers=bearer(body["access_token"]))

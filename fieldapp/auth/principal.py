@@ -26,6 +26,7 @@ class Principal:
     department_id: int | None
     session_id: str
     firm_id: int | None = None
+    password_must_change: bool = False
 
     def has(self, *roles: str) -> bool:
         """True when the caller holds any of ``roles``."""
@@ -51,7 +52,7 @@ def authenticate() -> Principal:
     row = db.session.execute(
         select(AuthSession.revoked_at, AuthSession.expires_at, User.username, User.roles_csv,
                User.is_active, User.org_unit_id, OrgUnit.path, User.service_team_id,
-               User.department_id, User.firm_id)
+               User.department_id, User.firm_id, User.password_must_change)
         .join(User, User.id == AuthSession.user_id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(AuthSession.id == session_id, User.id == user_id)
@@ -66,6 +67,7 @@ def authenticate() -> Principal:
         org_unit_id=row.org_unit_id, org_path=row.path,
         service_team_id=row.service_team_id, department_id=row.department_id,
         session_id=session_id, firm_id=row.firm_id,
+        password_must_change=row.password_must_change,
     )
 
 
@@ -74,14 +76,27 @@ def current_principal() -> Principal:
     return g.principal
 
 
+# What a user holding a one-time password may still do: see who they are, change it, leave.
+ONE_TIME_PASSWORD_ENDPOINTS = frozenset({"auth.me", "auth.change_password", "auth.logout"})
+
+
 def login_required(*roles: str):
-    """Require a valid bearer token and, when given, one of ``roles`` (else 403)."""
+    """Require a valid bearer token and, when given, one of ``roles`` (else 403).
+
+    A user whose password an admin or manager set gets 403 ``password-change-required``
+    everywhere but ``ONE_TIME_PASSWORD_ENDPOINTS`` until they change it.
+    """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             principal = authenticate()
             g.principal = principal
+            if (principal.password_must_change
+                    and request.endpoint not in ONE_TIME_PASSWORD_ENDPOINTS):
+                raise Problem(403, "Your password was set by an administrator: change it with "
+                              "POST /api/v1/me/password before anything else.",
+                              slug="password-change-required")
             if roles and not principal.has(*roles):
                 raise Problem(403, "Your role may not do this.", slug="forbidden")
             return view(*args, **kwargs)

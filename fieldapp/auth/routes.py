@@ -3,8 +3,8 @@
 from flask import current_app, request
 
 from fieldapp.auth import service
-from fieldapp.auth.principal import current_principal, login_required
-from fieldapp.auth.schemas import RefreshRequest, TokenRequest, TokenResponse
+from fieldapp.auth.principal import authenticate, current_principal, login_required
+from fieldapp.auth.schemas import PasswordChange, RefreshRequest, TokenRequest, TokenResponse
 from fieldapp.extensions import Blueprint, db, limiter
 from fieldapp.users.schemas import UserOut
 from models import User
@@ -79,3 +79,34 @@ def logout():
 def me():
     """The logged-in user, with roles and org unit."""
     return db.session.get(User, current_principal().user_id)
+
+
+def _wrong_current_password(response) -> bool:
+    return response.status_code == 403
+
+
+def _own_account_key() -> str:
+    """The caller's account for the password-change limit; never raises (see _account_key)."""
+    try:
+        return f"user:{authenticate().user_id}"
+    except Exception:
+        return "unauthenticated:" + (request.remote_addr or "unknown")
+
+
+@blp.route("/me/password", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+               key_func=_own_account_key, deduct_when=_wrong_current_password,
+               scope="password-change")
+@login_required()
+@blp.arguments(PasswordChange)
+@blp.response(204)
+def change_password(body):
+    """Change your own password (every role); the current one is required.
+
+    A wrong current password is 403 and counts like a failed log-in (429 after too many); a
+    new password that breaks the rules is 422 naming ``new_password``. Your other sessions end
+    (this one stays); the change is audited. Also how a one-time password set by an admin or
+    manager is replaced.
+    """
+    service.change_own_password(current_principal(), body["current_password"],
+                                body["new_password"])

@@ -23,3 +23,16 @@ class TokenResponse(Schema):
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    password_change_required = fields.Boolean(required=True, metadata={"description": (
+        "true when an admin or manager set this password: until the user changes it with "
+        "POST /api/v1/me/password, every other call but GET /me and log-out answers 403 "
+        "password-change-required")})
+
+
+class PasswordChange(Schema):
+    """``POST /me/password``: the current password proves the caller is the account's owner."""
+
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(1, 256))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(1, 256))

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from fieldapp.auth.passwords import verify_password
+from fieldapp.auth.passwords import hash_password, password_problems, verify_password
 from fieldapp.auth.tokens import (
     TokenInvalid,
     encode_access,
@@ -28,6 +28,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"
+    password_change_required: bool = False
 
 
 def _bad_credentials() -> Problem:
@@ -35,14 +36,15 @@ def _bad_credentials() -> Problem:
     return Problem(401, "Wrong username or password.", slug="bad-credentials")
 
 
-def _issue(session: AuthSession) -> TokenPair:
+def _issue(session: AuthSession, user: User) -> TokenPair:
     cfg = current_app.config
     refresh = new_refresh_token(session.id)
     session.refresh_hash = hash_refresh_token(refresh)
     session.last_used_at = utcnow()
     access = encode_access(session.user_id, session.id, utcnow(), cfg["ACCESS_TOKEN_TTL"],
                            cfg["SECRET_KEY"])
-    return TokenPair(access, refresh, cfg["ACCESS_TOKEN_TTL"])
+    return TokenPair(access, refresh, cfg["ACCESS_TOKEN_TTL"],
+                     password_change_required=user.password_must_change)
 
 
 def log_in(username: str, password: str, *, user_agent: str | None,
@@ -62,7 +64,7 @@ def log_in(username: str, password: str, *, user_agent: str | None,
         user_agent=(user_agent or "")[:255] or None, client_addr=client_addr,
     )
     db.session.add(session)
-    pair = _issue(session)
+    pair = _issue(session, user)
     db.session.commit()
     return pair
 
@@ -81,9 +83,10 @@ def refresh(token: str) -> TokenPair:
         session.revoked_at = utcnow()  # replay of a rotated token: treat the family as stolen
         db.session.commit()
         raise invalid
-    if not db.session.get(User, session.user_id).is_active:
+    user = db.session.get(User, session.user_id)
+    if not user.is_active:
         raise invalid
-    pair = _issue(session)
+    pair = _issue(session, user)
     db.session.commit()
     return pair
 
@@ -106,3 +109,36 @@ def end_session(session_id: str) -> None:
     if session is not None and session.revoked_at is None:
         session.revoked_at = utcnow()
         db.session.commit()
+
+
+def end_other_sessions(user_id: int, keep: str | None = None) -> None:
+    """Revoke every live session of the user but ``keep``: after a password change, whoever
+    held the old password (or a stolen token) is out."""
+    stmt = update(AuthSession).where(AuthSession.user_id == user_id,
+                                     AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    db.session.execute(stmt.values(revoked_at=utcnow()))
+
+
+def change_own_password(principal, current: str, new: str) -> None:
+    """``POST /me/password``: the current password, then the rules for a new one.
+
+    A wrong current password is 403 (and counts towards the per-account failure limit); the
+    caller's other sessions end; the change is audited as an update of the user (the hash
+    redacted).
+    """
+    user = db.session.get(User, principal.user_id)
+    if not verify_password(user.password_hash, current):
+        raise Problem(403, "The current password is wrong.", slug="wrong-password",
+                      errors={"current_password": ["Wrong password."]})
+    problems = password_problems(new, production=current_app.config["ENV"] == "production")
+    if new == current:
+        problems.append("Must differ from the current password.")
+    if problems:
+        raise Problem(422, "The request has invalid fields.", slug="validation",
+                      errors={"new_password": problems})
+    user.password_hash = hash_password(new)
+    user.password_must_change = False
+    end_other_sessions(user.id, keep=principal.session_id)
+    db.session.commit()

@@ -33,6 +33,10 @@ class UserOut(Schema):
     department_id = fields.Integer(allow_none=True)
     phone = fields.String(allow_none=True)
     is_active = fields.Boolean()
+    # Not named after the password: nothing about a password (not even a key) is shown.
+    temporary_credentials = fields.Boolean(attribute="password_must_change", metadata={
+        "description": "set by an admin or manager: a one-time password the user must change "
+                       "(POST /api/v1/me/password) before doing anything else"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -41,7 +45,9 @@ class UserUpdate(Schema):
     """``PATCH /users/{id}``: any subset of these."""
 
     display_name = fields.String(validate=validate.Length(1, 100))
-    password = fields.String(load_only=True, validate=validate.Length(max=256))
+    password = fields.String(load_only=True, validate=validate.Length(max=256), metadata={
+        "description": "someone else's: a one-time password they must change at their next "
+                       "log-in; their sessions end. Your own: POST /api/v1/me/password"})
     roles = _roles()
     org_unit_id = Id()
     service_team_id = Id(allow_none=True)

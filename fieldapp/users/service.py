@@ -1,14 +1,15 @@
 """Creating, changing and finding users."""
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from fieldapp import scope
 from fieldapp.auth.passwords import hash_password, password_problems
 from fieldapp.auth.principal import Principal
+from fieldapp.auth.service import end_other_sessions
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from models import AuthSession, Department, OrgUnit, ServiceTeam, User, utcnow
+from models import Department, OrgUnit, ServiceTeam, User
 
 
 def _invalid(field: str, message: str) -> Problem:
@@ -50,7 +51,9 @@ def _apply(principal: Principal, user: User, data: dict) -> None:
     if "roles" in data:
         user.roles = data["roles"]
     if password_hash is not None:
+        # Chosen by an admin or manager for someone else: a one-time password.
         user.password_hash = password_hash
+        user.password_must_change = True
 
 
 def create_user(principal: Principal, data: dict) -> User:
@@ -78,13 +81,16 @@ def update_user(principal: Principal, user_id: int, data: dict) -> User:
         scope.require_user_admin(principal, target, data.get("roles", user.roles))
     if user.id == principal.user_id and data.get("is_active") is False:
         raise _invalid("is_active", "You cannot deactivate yourself.")
+    if user.id == principal.user_id and "password" in data:
+        # With a stolen access token this would take the account over for good.
+        raise _invalid("password", "Change your own password with POST /api/v1/me/password, "
+                                   "giving the current one.")
     deactivating = user.is_active and data.get("is_active") is False
     _apply(principal, user, data)
-    if deactivating:
-        # End every session now: reactivating the user later must not revive old tokens.
-        db.session.execute(update(AuthSession).where(
-            AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow()))
+    if deactivating or "password" in data:
+        # End every session now: reactivating the user later must not revive old tokens, and
+        # whoever knew the old password is out.
+        end_other_sessions(user.id)
     db.session.commit()
     return user
 
