@@ -13,6 +13,11 @@ def Id(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
 
 
+def QueryId(**kwargs) -> fields.Integer:
+    """An id in a query string: digits are text there, so not strict, but the same range."""
+    return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+
+
 class IdConverter(IntegerConverter):
     """``<int:…>`` in every route: a number beyond ID_MAX names no row, so it matches no route
     (404) instead of reaching the database."""

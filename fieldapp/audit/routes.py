@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
+from fieldapp.fields import QueryId
 from fieldapp.pagination import PageArgs, page_of, paginate
 from models import AuditEvent
 
@@ -32,7 +33,7 @@ class AuditQuery(PageArgs):
 
     entity = fields.String(validate=validate.Length(1, 64))
     entity_id = fields.String(validate=validate.Length(1, 64))
-    actor_id = fields.Integer()
+    actor_id = QueryId()
     action = fields.String(validate=validate.OneOf(["create", "update", "delete"]))
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from fieldapp.fields import Id, QueryId
 from models import ORG_UNIT_KINDS
 
 
@@ -20,7 +21,7 @@ class OrgUnitOut(Schema):
 class OrgUnitCreate(Schema):
     """``POST /org-units``. Only the root (the city or province) may have no parent."""
 
-    parent_id = fields.Integer(load_default=None, allow_none=True)
+    parent_id = Id(load_default=None, allow_none=True)
     name = fields.String(required=True, validate=validate.Length(1, 100))
     code = fields.String(required=True, validate=validate.Regexp(
         r"^[0-9A-Za-z_-]{1,32}$", error="1-32 letters, digits, '-' or '_'."))
@@ -30,6 +31,6 @@ class OrgUnitCreate(Schema):
 class OrgUnitQuery(Schema):
     """Filters for ``GET /org-units``."""
 
-    parent_id = fields.Integer()
-    within = fields.Integer(metadata={"description": "only this unit and its subtree"})
+    parent_id = QueryId()
+    within = QueryId(metadata={"description": "only this unit and its subtree"})
     kind = fields.String(validate=validate.OneOf(ORG_UNIT_KINDS))

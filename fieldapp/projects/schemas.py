@@ -3,13 +3,10 @@
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, fields, validate
 
-from fieldapp.fields import ID_MAX, Id
+from fieldapp.fields import Id, QueryId
 from models import PROJECT_STAGES
 
-
-def QueryId(**kwargs) -> fields.Integer:
-    """An id in a query string: digits are text there, so not strict, but the same range."""
-    return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+__all__ = ["QueryId"]  # other resources import it from here too
 
 
 def _lat_lon(site) -> tuple[float, float]:
