@@ -5,14 +5,17 @@ per app from ``ProblemApi``.
 """
 
 import json
+import re
 
 import flask_smorest
 from flask_limiter import Limiter
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from webargs.flaskparser import FlaskParser
+from marshmallow import ValidationError
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
-from fieldapp.errors import problem_from_http_exception
+from fieldapp.errors import Problem, problem_from_http_exception
 from models import Base
 
 
@@ -53,9 +56,43 @@ limiter = FallbackLimiter(key_func=_client_address, default_limits=[], headers_e
                           in_memory_fallback_enabled=True, swallow_errors=True)
 
 
+# C0 controls but tab, line feed and carriage return; DEL; lone UTF-16 surrogates. No name, title
+# or note needs them, PostgreSQL refuses NUL (SQLite stored it), and a lone surrogate cannot be
+# encoded as UTF-8 at all. Emoji and CJK are untouched.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL_CHARACTER_MESSAGE = "Control characters (such as NUL) are not allowed."
+
+
+def control_character_paths(value, path: str = "", exempt=frozenset()) -> list[str]:
+    """The paths (``issues.0.title``) of every string in ``value`` holding a control character;
+    a key holding one is named as the path to it. Top-level keys in ``exempt`` are skipped."""
+    if isinstance(value, str):
+        return [path or "_body"] if CONTROL_CHARACTERS.search(value) else []
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if CONTROL_CHARACTERS.search(str(key)):
+                found.append(where)
+            elif path or key not in exempt:
+                found += control_character_paths(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += control_character_paths(item, f"{path}.{i}" if path else str(i))
+    return found
+
+
 class BoundedJSONParser(FlaskParser):
-    """webargs' parser, but a body nested deeper than the JSON decoder can follow is malformed
-    JSON (400), not an internal error: ``json`` raises RecursionError on it."""
+    """webargs' parser with the boundary rules every operation shares.
+
+    - A body nested deeper than the JSON decoder can follow is malformed JSON (400), not an
+      internal error: ``json`` raises RecursionError on it.
+    - An operation that takes a JSON body requires one: no body is 422 (``_body``), a body of
+      another type 415 naming ``application/json`` (webargs read both as "no fields").
+    - Control characters in any string of the body or the query string are 422 naming the
+      field, on both databases alike. A schema lists fields exempt from that in
+      ``CONTROL_CHARACTERS_ALLOWED`` (log-in: a NUL in a username is just a wrong username).
+    """
 
     def _raw_load_json(self, req):
         try:
@@ -63,6 +100,33 @@ class BoundedJSONParser(FlaskParser):
         except RecursionError:
             error = json.JSONDecodeError("nested too deeply", "", 0)
             return self._handle_invalid_json_error(error, req)
+
+    def _load_location_data(self, *, schema, req, location):
+        if location == "json":
+            _require_json_body(req)
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location == "json":
+            if data is missing:
+                raise ValidationError({"_body": ["A JSON body is required."]})
+            bad = control_character_paths(
+                data, exempt=frozenset(getattr(schema, "CONTROL_CHARACTERS_ALLOWED", ())))
+        elif location == "query":
+            bad = [key for key, value in req.args.items(multi=True)
+                   if CONTROL_CHARACTERS.search(key) or CONTROL_CHARACTERS.search(value)]
+        else:
+            bad = []
+        if bad:
+            raise ValidationError({path: [CONTROL_CHARACTER_MESSAGE] for path in bad})
+        return data
+
+
+def _require_json_body(req) -> None:
+    has_body = bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "")
+    if not has_body:
+        raise ValidationError({"_body": ["A JSON body is required."]})
+    if not is_json_request(req):
+        raise Problem(415, f"This operation takes a body of type application/json, not "
+                      f"{req.mimetype or 'one without a type'}.", slug="unsupported-media-type")
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from fieldapp import create_app
 from fieldapp.demo_registry import make_uscc
 from fieldapp.extensions import db
-from models import OrgUnit
+from models import Firm, Issue, OrgUnit
 
 FIRMS = "/api/v1/firms"
 JSON_TYPES = {"application/json"}
@@ -94,3 +94,80 @@ def test_an_integer_out_of_range_is_a_422_naming_it_on_both_databases(client, ad
     resp = getattr(client, method)(path, json=body, headers=admin)
     assert field in problem(resp, 422)["errors"]
     assert count(OrgUnit) == before
+# --- 4: control characters --------------------------------------------------------------------
+
+def test_a_nul_in_a_firm_name_is_refused_alike_on_both_databases(client, world, admin):
+    resp = client.post(FIRMS, json=firm_body(world.city, "秦川\u0000机械"), headers=admin)
+    assert problem(resp, 422)["errors"] == {"name": [
+        "Control characters (such as NUL) are not allowed."]}
+    site = firm_body(world.city, seed=2)
+    site["sites"][0]["name"] = "厂\x1b区"
+    assert "sites.0.name" in problem(client.post(FIRMS, json=site, headers=admin),
+                                     422)["errors"]
+    assert count(Firm) == 0
+
+
+def test_emoji_cjk_and_line_breaks_are_kept(client, world, admin):
+    name = "秦川机械 🏭 有限公司\t(二期)"
+    resp = client.post(FIRMS, json=firm_body(world.city, name), headers=admin)
+    assert resp.status_code == 201, resp.get_json()
+    firm = resp.get_json()
+    assert firm["name"] == name
+    issue = client.post("/api/v1/issues", json={
+        "firm_id": firm["id"], "category": "power", "title": "用电 ⚡",
+        "description": "第一行\n第二行\r\n"}, headers=admin)
+    assert issue.status_code == 201, issue.get_json()
+    assert issue.get_json()["description"] == "第一行\n第二行\r\n"
+
+
+def test_a_nul_in_an_issue_title_or_a_query_is_refused(client, world, admin):
+    firm = client.post(FIRMS, json=firm_body(world.city), headers=admin).get_json()
+    resp = client.post("/api/v1/issues", json={"firm_id": firm["id"], "category": "power",
+                                               "title": "a\u0000b"}, headers=admin)
+    assert "title" in problem(resp, 422)["errors"]
+    assert count(Issue) == 0
+    assert "q" in problem(client.get(f"{FIRMS}?q=a%00b", headers=admin), 422)["errors"]
+    assert "q" in problem(client.get("/api/v1/users?q=%00", headers=admin), 422)["errors"]
+
+
+def test_a_lone_surrogate_is_refused_not_a_database_error(client, world, admin):
+    body = '{"firm_id": 1, "category": "power", "title": "a\\ud800b"}'
+    resp = client.post("/api/v1/issues", data=body, content_type="application/json",
+                       headers=admin)
+    assert "title" in problem(resp, 422)["errors"]
+
+
+# --- 5: required bodies, of the right type ----------------------------------------------------
+
+@pytest.fixture
+def targets(client, world, admin):
+    firm = client.post(FIRMS, json=firm_body(world.city), headers=admin).get_json()
+    project = client.post("/api/v1/projects", json={"name": "二期", "org_unit_id": world.city.id},
+                          headers=admin).get_json()
+    user = world.user("clerk", ["commissioner"], world.city)
+    return {"firm": f"{FIRMS}/{firm['id']}", "project": f"/api/v1/projects/{project['id']}",
+            "user": f"/api/v1/users/{user.id}", "year": "/api/v1/calendar/years/2030"}
+
+
+@pytest.mark.parametrize("target", ["firm", "project", "user", "year"])
+def test_no_body_where_one_is_needed_is_a_422(client, admin, targets, target):
+    method = client.put if target == "year" else client.patch
+    resp = method(targets[target], headers=admin)
+    assert problem(resp, 422)["errors"] == {"_body": ["A JSON body is required."]}
+    resp = method(targets[target], data=b"", content_type="application/json", headers=admin)
+    assert problem(resp, 422)["errors"] == {"_body": ["A JSON body is required."]}
+
+
+@pytest.mark.parametrize("content_type, data", [
+    ("text/plain", '{"name": "x"}'),
+    ("application/x-www-form-urlencoded", "name=x"),
+    ("application/xml", "<firm><name>x</name></firm>"),
+])
+def test_a_body_of_another_type_is_a_415_naming_json(client, admin, targets, content_type,
+                                                     data):
+    resp = client.patch(targets["firm"], data=data, content_type=content_type, headers=admin)
+    body = problem(resp, 415)
+    assert "application/json" in body["detail"]
+    assert client.get(targets["firm"], headers=admin).get_json()["name"] == "秦川机械有限公司"
+
+

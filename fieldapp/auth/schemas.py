@@ -6,12 +6,18 @@ from marshmallow import Schema, fields, validate
 class TokenRequest(Schema):
     """Credentials for ``POST /auth/token``."""
 
+    # A NUL in a username is a wrong username (401 like any other), not a hint (422).
+    CONTROL_CHARACTERS_ALLOWED = ("username", "password")
+
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(1, 256))
 
 
 class RefreshRequest(Schema):
     """A refresh token, for ``/auth/refresh`` and ``/auth/revoke``."""
+
+    # A token with a NUL in it is just not a token: 401 (refresh), 204 (revoke, RFC 7009).
+    CONTROL_CHARACTERS_ALLOWED = ("refresh_token",)
 
     refresh_token = fields.String(required=True, validate=validate.Length(1, 200))
 
@@ -31,6 +37,8 @@ class TokenResponse(Schema):
 
 class PasswordChange(Schema):
     """``POST /me/password``: the current password proves the caller is the account's owner."""
+
+    CONTROL_CHARACTERS_ALLOWED = ("current_password",)
 
     current_password = fields.String(required=True, load_only=True,
                                      validate=validate.Length(1, 256))

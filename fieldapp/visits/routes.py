@@ -9,7 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem, flatten_messages
-from fieldapp.extensions import Blueprint, db
+from fieldapp.extensions import (
+    CONTROL_CHARACTER_MESSAGE,
+    Blueprint,
+    control_character_paths,
+    db,
+)
 from fieldapp.pagination import PageArgs, page_of, paginate
 from fieldapp.visits.photos import add_photo, path_of, photo_of
 from fieldapp.visits.schemas import (
@@ -97,6 +102,9 @@ class VisitBatchView(MethodView):
             item = {"index": index,
                     "client_id": raw.get("client_id") if isinstance(raw, dict) else None}
             try:
+                bad = control_character_paths(raw)
+                if bad:
+                    raise ValidationError({path: [CONTROL_CHARACTER_MESSAGE] for path in bad})
                 loaded = schema.load(raw)
                 visit, created = file_visit(principal, loaded,
                                             offline=raw.get("offline", True))
