@@ -12,7 +12,6 @@ from fieldapp.extensions import db
 from models import Firm, Issue, OrgUnit
 
 FIRMS = "/api/v1/firms"
-JSON_TYPES = {"application/json"}
 
 
 @pytest.fixture
@@ -94,6 +93,8 @@ def test_an_integer_out_of_range_is_a_422_naming_it_on_both_databases(client, ad
     resp = getattr(client, method)(path, json=body, headers=admin)
     assert field in problem(resp, 422)["errors"]
     assert count(OrgUnit) == before
+
+
 # --- 4: control characters --------------------------------------------------------------------
 
 def test_a_nul_in_a_firm_name_is_refused_alike_on_both_databases(client, world, admin):
@@ -171,3 +172,18 @@ def test_a_body_of_another_type_is_a_415_naming_json(client, admin, targets, con
     assert client.get(targets["firm"], headers=admin).get_json()["name"] == "秦川机械有限公司"
 
 
+# --- 6: the calendar's range ------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/v1/calendar/years/0", "year"),
+    ("/api/v1/calendar/years/1999", "year"),
+    ("/api/v1/calendar/years/99999", "year"),
+    ("/api/v1/calendar/days/0001-01-01", "day"),
+    ("/api/v1/calendar/days/2101-01-01", "day"),
+])
+def test_calendar_entries_outside_the_served_years_are_refused(client, admin, path, field):
+    body = {"workday": True} if "/days/" in path else {"note": "x"}
+    assert field in problem(client.put(path, json=body, headers=admin), 422)["errors"]
+    assert client.put("/api/v1/calendar/years/2100", json={}, headers=admin).status_code == 200
+    assert client.put("/api/v1/calendar/days/2000-01-01", json={"workday": True},
+                      headers=admin).status_code == 200

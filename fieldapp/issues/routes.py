@@ -198,10 +198,20 @@ class IssueMetrics(MethodView):
         return plain(report)
 
 
+# The years the calendar serves, read and written alike.
+CALENDAR_YEARS = (2000, 2100)
+
+
+def _outside_calendar(field: str) -> Problem:
+    low, high = CALENDAR_YEARS
+    return Problem(422, "The request has invalid fields.", slug="validation",
+                   errors={field: [f"The calendar covers the years {low} to {high}."]})
+
+
 class CalendarQuery(Schema):
     """``GET /calendar``."""
 
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    year = fields.Integer(required=True, validate=validate.Range(*CALENDAR_YEARS))
 
 
 class CalendarDayIn(Schema):
@@ -264,6 +274,8 @@ class CalendarDayItem(MethodView):
         except ValueError:
             raise Problem(422, "The request has invalid fields.", slug="validation",
                           errors={"day": ["Expected YYYY-MM-DD."]}) from None
+        if not CALENDAR_YEARS[0] <= when.year <= CALENDAR_YEARS[1]:
+            raise _outside_calendar("day")
         row = db.session.get(CalendarDay, when) or CalendarDay(day=when)
         row.workday, row.note = data["workday"], data.get("note")
         db.session.add(row)
@@ -283,6 +295,8 @@ class CalendarYearItem(MethodView):
     def put(self, data, year):
         """Declare the year's arrangement entered: its other days follow Monday–Friday."""
         _require_admin()
+        if not CALENDAR_YEARS[0] <= year <= CALENDAR_YEARS[1]:
+            raise _outside_calendar("year")
         row = db.session.get(CalendarYear, year) or CalendarYear(year=year)
         row.note = data.get("note")
         db.session.add(row)
