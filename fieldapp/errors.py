@@ -16,6 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://fieldapp.example/problems/"
+DATABASE_RETRY_AFTER_S = 5
 
 
 class Problem(HTTPException):
@@ -154,7 +155,10 @@ def register_error_handlers(app) -> None:
     def _database(exc):
         db.session.rollback()
         log.exception("database error")
-        return problem(503, "The database is unavailable; try again.", slug="database")
+        # The pool replaces broken connections by itself (pre-ping): say when to come back, so a
+        # phone's outbox waits a moment instead of hammering or giving up.
+        return problem(503, "The database is unavailable; try again.", slug="database",
+                       headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

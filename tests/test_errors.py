@@ -392,3 +392,20 @@ def test_an_insane_client_request_id_is_replaced(client, people, request_id):
     assert replaced.isalnum() and len(replaced) <= 64
     assert resp.get_json()["request_id"] == replaced
     assert "Set-Cookie" not in resp.headers
+
+
+def test_a_cut_database_connection_is_a_503_saying_when_to_retry_and_the_next_request_works(
+        app, client, people):
+    def cut_connection():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        else:
+            db.session.connection().connection.dbapi_connection.close()
+            db.session.execute(text("SELECT 1"))
+
+    app.add_url_rule("/test/cut-connection", view_func=cut_connection)
+    resp = client.get("/test/cut-connection")
+    body = assert_problem(resp, 503)
+    assert int(resp.headers["Retry-After"]) > 0
+    assert "pg_terminate_backend" not in json.dumps(body)
+    assert client.post(TOKEN, json={"username": "admin", "password": PASSWORD}).status_code == 200
