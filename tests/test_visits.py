@@ -277,6 +277,32 @@ def test_racing_duplicates_end_as_one_row(app, scene, login):
     assert visits() == 1
 
 
+def test_a_resend_differing_only_in_offline_is_a_replay_keeping_the_first_copy(client, scene,
+                                                                              as_):
+    # Decided (issue 14, item 9): offline says how the visit travelled, not what it is. A phone
+    # that timed out online and queued the visit for its outbox resends it with offline=true.
+    sent = body(scene.firm, offline=False)
+    first = client.post(VISITS, json=sent, headers=as_("commissioner"))
+    again = client.post(VISITS, json={**sent, "offline": True}, headers=as_("commissioner"))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    batch = client.post(f"{VISITS}/batch", json={"visits": [sent]}, headers=as_("commissioner"))
+    assert batch.get_json()["results"][0]["result"] == "duplicate"
+    assert db.session.scalar(select(Visit.offline)) is False
+    assert visits() == 1
+
+
+def test_a_batch_item_with_a_control_character_is_refused_alone(client, scene, as_):
+    good, bad = body(scene.firm), body(scene.firm, notes="a\u0000b")
+    resp = client.post(f"{VISITS}/batch", json={"visits": [bad, good]},
+                       headers=as_("commissioner"))
+    assert resp.status_code == 200, resp.get_json()
+    results = resp.get_json()["results"]
+    assert [r["result"] for r in results] == ["invalid", "created"]
+    assert "notes" in results[0]["errors"]
+    assert visits() == 1
+
+
 def race(app, headers, path, sent, copies=2):
     """Send ``copies`` identical requests at once, as a phone retrying after a timeout does."""
     barrier = threading.Barrier(copies)

@@ -65,7 +65,8 @@ class Visits(MethodView):
         """File a visit from the phone; see the module rules of ``fieldapp.visits.service``.
 
         - ``client_id`` makes filing idempotent: the same id and content answer 200 with the
-          stored visit; the same id with other content is 409.
+          stored visit; the same id with other content is 409. ``offline`` is not content
+          (how the visit travelled): a resend differing only there is a replay.
         - The position's ``crs`` is wgs84, gcj02 or bd09; ``site_id`` defaults to the nearest
           active site. The answer's ``verification`` says ``verdict`` (verified,
           out_of_range, inconclusive), ``distance_m``, ``radius_m``, ``accuracy_m`` (at 95%),

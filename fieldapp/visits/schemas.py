@@ -67,7 +67,10 @@ class VisitCreate(Schema):
         validate.Length(8, 64), validate.Regexp(r"^[A-Za-z0-9._:-]+$", error=(
             "Use the phone-made id: 8-64 of A-Z a-z 0-9 . _ : -"))], metadata={
         "description": "made on the phone (a UUID); the same id with the same content is a "
-                       "replay (200), with other content a conflict (409)"})
+                       "replay (200), with other content a conflict (409). `offline` is how "
+                       "the visit travelled, not its content: a resend that differs only in "
+                       "`offline` (a phone that gave up online and queued it) is a replay, and "
+                       "the stored visit keeps the first copy's value"})
     firm_id = Id()
     project_id = Id()
     site_id = Id(metadata={"description": "default: the nearest active site"})
