@@ -95,6 +95,9 @@ def _init_http(app: Flask) -> None:
     for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,
                 assignments_blp, visits_blp, issues_blp, issue_admin_blp, stats_blp):
         api.register_blueprint(blp)
+    from fieldapp.apidoc import document_errors
+
+    document_errors(api, app)
     app.register_blueprint(health.blp)
     app.register_blueprint(open311_blp)
     register_error_handlers(app)

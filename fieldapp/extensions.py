@@ -4,12 +4,14 @@ The flask-smorest ``Api`` keeps per-app state (its OpenAPI spec), so ``create_ap
 per app from ``ProblemApi``.
 """
 
+import http
 import json
 import re
 
 import flask_smorest
 from flask_limiter import Limiter
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import ValidationError
 from webargs.core import missing
@@ -20,11 +22,28 @@ from models import Base
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api answering every HTTP error as RFC 9457 problem+json."""
+    """flask-smorest's Api answering every HTTP error as RFC 9457 problem+json, and saying so
+    in the OpenAPI document (``fieldapp.apidoc``)."""
 
     def handle_http_exception(self, error):
         """Render any HTTPException, including webargs' 422s, as a problem document."""
         return problem_from_http_exception(error)
+
+    def _register_responses(self):
+        """The error responses flask-smorest references (``default``, 422 of arguments) and
+        one per status, all ``application/problem+json`` with the ``Problem`` schema."""
+        from fieldapp.apidoc import PROBLEM_CONTENT_TYPE, ProblemSchema
+
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = "Problem"
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error (RFC 9457 problem details)", "schema": "Problem"}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def _client_address() -> str:

@@ -2,6 +2,7 @@
 integers, no control characters, a required body of the right type, the calendar's range."""
 
 import random
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -34,6 +35,69 @@ def problem(resp, status):
     assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True))
     assert resp.mimetype == "application/problem+json"
     return resp.get_json()
+
+
+# --- 2: errors as the OpenAPI document describes them ----------------------------------------
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory):
+    path = tmp_path_factory.mktemp("spec") / "spec.db"
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "s" * 40,
+                      "TESTING": True})
+    return app.test_client().get("/api/openapi.json").get_json()
+
+
+def _operations(spec):
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            if method != "parameters":
+                yield path, method, op
+
+
+def test_every_error_response_in_the_document_is_the_problem_document(spec):
+    responses = spec["components"]["responses"]
+    for path, method, op in _operations(spec):
+        errors = {s: r for s, r in op["responses"].items() if s == "default" or s >= "400"}
+        assert {"default", "503"} <= set(errors), (method, path)
+        for status, ref in errors.items():
+            content = responses[ref["$ref"].rsplit("/", 1)[-1]]["content"]
+            assert content == {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}}}, (method, path, status)
+    problem_schema = spec["components"]["schemas"]["Problem"]
+    assert problem_schema["properties"]["status"]["type"] == "integer"
+    assert set(problem_schema["required"]) == {"type", "title", "status", "detail"}
+    assert "Error" not in spec["components"]["schemas"]
+
+
+def test_each_operation_lists_the_statuses_it_really_answers(spec):
+    ops = {(method, path): op for path, method, op in _operations(spec)}
+    visits = ops[("post", "/api/v1/visits")]
+    assert {"400", "401", "403", "409", "413", "415", "422"} <= set(visits["responses"])
+    assert visits["security"] == [{"bearerAuth": []}]
+    login = ops[("post", "/api/v1/auth/token")]
+    assert {"401", "429"} <= set(login["responses"]) and "security" not in login
+    assert "404" in ops[("get", "/api/v1/firms/{firm_id}")]["responses"]
+
+
+@pytest.mark.parametrize("method, path, kwargs, status", [
+    ("get", "/api/v1/me", {}, 401),
+    ("get", "/api/v1/firms/999", {"auth": True}, 404),
+    ("patch", "/api/v1/firms/1", {"auth": True, "data": "x", "content_type": "text/plain"}, 415),
+    ("get", "/api/v1/org-units?within=0", {"auth": True}, 422),
+    ("post", "/api/v1/visits", {"auth": True, "data": "{", "content_type": "application/json"},
+     400),
+])
+def test_real_errors_match_the_documented_problem_schema(client, admin, spec, method, path,
+                                                         kwargs, status):
+    import jsonschema_rs
+
+    kwargs = dict(kwargs)  # the parameters are shared by both backends
+    headers = admin if kwargs.pop("auth", False) else {}
+    resp = getattr(client, method)(path, headers=headers, **kwargs)
+    assert resp.status_code == status and resp.mimetype == "application/problem+json"
+    jsonschema_rs.validate(spec["components"]["schemas"]["Problem"], resp.get_json())
+    template = re.sub(r"/\d+", lambda m: "/{firm_id}", path.split("?")[0])
+    assert str(status) in spec["paths"][template][method]["responses"]
 
 
 # --- 3: integers are bounded in the schema ----------------------------------------------------

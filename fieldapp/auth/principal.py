@@ -101,6 +101,7 @@ def login_required(*roles: str):
                 raise Problem(403, "Your role may not do this.", slug="forbidden")
             return view(*args, **kwargs)
 
+        wrapper.login_required = True  # the OpenAPI document marks it (fieldapp.apidoc)
         return wrapper
 
     return decorator
