@@ -7,7 +7,7 @@ stack trace or SQL ever leaves.
 
 import logging
 
-from flask import current_app, g, jsonify
+from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -122,9 +122,20 @@ def problem_from_http_exception(error: HTTPException):
     return problem(status, detail, headers=headers)
 
 
+def options_without_body(response):
+    """Flask answers OPTIONS itself with 200 and an empty ``text/html`` body: answer 204 with
+    ``Allow`` and no body, so nothing claims to be HTML (or anything else)."""
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
+        response.status_code = 204
+        del response.headers["Content-Type"]
+    return response
+
+
 def register_error_handlers(app) -> None:
     """The app-wide handlers; flask-smorest's Api routes HTTPExceptions to the same renderer."""
     from fieldapp.extensions import db
+
+    app.after_request(options_without_body)
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc):

@@ -409,3 +409,11 @@ def test_a_cut_database_connection_is_a_503_saying_when_to_retry_and_the_next_re
     assert int(resp.headers["Retry-After"]) > 0
     assert "pg_terminate_backend" not in json.dumps(body)
     assert client.post(TOKEN, json={"username": "admin", "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/firms", "/api/v1/visits/1", "/healthz"])
+def test_options_is_a_204_with_allow_and_no_html(client, path):
+    resp = client.options(path)
+    assert resp.status_code == 204
+    assert "GET" in resp.headers["Allow"]
+    assert "Content-Type" not in resp.headers and resp.data == b""
