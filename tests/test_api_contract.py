@@ -100,6 +100,21 @@ def test_real_errors_match_the_documented_problem_schema(client, admin, spec, me
     assert str(status) in spec["paths"][template][method]["responses"]
 
 
+@pytest.mark.parametrize("method, path, schema_path", [
+    ("post", "/api/v1/visits", "fieldapp.visits.schemas:VisitCreate"),
+    ("post", "/api/v1/firms", "fieldapp.firms.schemas:FirmCreate"),
+    ("post", "/api/v1/issues", "fieldapp.issues.schemas:IssueCreate"),
+])
+def test_the_main_request_bodies_have_an_example_their_schema_takes(app, spec, method, path,
+                                                                    schema_path):
+    import importlib
+
+    module, name = schema_path.split(":")
+    example = spec["paths"][path][method]["requestBody"]["content"]["application/json"][
+        "example"]
+    assert getattr(importlib.import_module(module), name)().validate(example) == {}
+
+
 # --- 3: integers are bounded in the schema ----------------------------------------------------
 
 def _request_integers(spec):

@@ -62,7 +62,7 @@ class Firms(MethodView):
         body = page(stmt, distance, args, current_app.config["PAGE_SIZE_MAX"])
         return _geojson(body) if _wants_geojson() else body
 
-    @blp.arguments(FirmCreate)
+    @blp.arguments(FirmCreate, example=FirmCreate.EXAMPLE)
     @blp.response(201, FirmOut)
     def post(self, data):
         """Register a firm with one or more sites (admins; managers inside their unit).

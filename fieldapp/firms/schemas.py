@@ -92,6 +92,13 @@ class FirmCreate(FirmUpdate):
     GCJ-02 or BD-09 coordinates).
     """
 
+    # The OpenAPI example: a firm with one site, as the phone map shows it (GCJ-02).
+    EXAMPLE = {
+        "uscc": "91610402MA6XQ5Y0XN", "name": "秦川机械有限公司", "org_unit_id": 3,
+        "tags": ["above_scale", "specialized"],
+        "sites": [{"name": "厂区", "crs": "gcj02", "point": {"lat": 34.329, "lon": 108.7148},
+                   "radius_m": 150}]}
+
     uscc = UsccField(required=True, metadata={"description": "统一社会信用代码, 18 characters"})
     name = fields.String(required=True, validate=validate.Length(1, 200))
     org_unit_id = Id(required=True)

@@ -82,7 +82,7 @@ class Issues(MethodView):
         return paginate(issue_query(current_principal(), args), args,
                         order_by=[Issue.created_at.desc(), Issue.id.desc()])
 
-    @blp.arguments(IssueCreate)
+    @blp.arguments(IssueCreate, example=IssueCreate.EXAMPLE)
     @blp.response(201)
     def post(self, data):
         """Raise an issue for a firm (managers, commissioners and butlers in scope; a firm

@@ -21,6 +21,11 @@ class Attachment(Schema):
 class IssueCreate(Schema):
     """``POST /issues``."""
 
+    # The OpenAPI example: a firm's power problem taken down by a manager on the hotline.
+    EXAMPLE = {"firm_id": 1, "category": "power", "title": "二期用电容量不足",
+               "description": "二期厂房下月投产，现有变压器容量不足，需增容 800 kVA。",
+               "source": "hotline", "urgent": False}
+
     firm_id = Id(required=True)
     category = fields.String(required=True, validate=validate.Length(min=1, max=32))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))

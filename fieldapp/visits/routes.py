@@ -58,7 +58,7 @@ class Visits(MethodView):
         return paginate(visit_query(current_principal(), args), args,
                         order_by=[Visit.captured_at.desc(), Visit.id.desc()])
 
-    @blp.arguments(VisitCreate)
+    @blp.arguments(VisitCreate, example=VisitCreate.EXAMPLE)
     @blp.response(201, VisitOut)
     @blp.alt_response(200, schema=VisitOut, description="a replay of a visit already stored")
     def post(self, data):

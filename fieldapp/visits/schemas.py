@@ -63,6 +63,15 @@ class RaisedIssue(Schema):
 class VisitCreate(Schema):
     """``POST /visits``: one visit as filed on the phone."""
 
+    # The OpenAPI example: the demo commissioner at firm 1's gate, as WeChat reports it.
+    EXAMPLE = {
+        "client_id": "3f0c2a8e-6b1d-4c7a-9e55-0d2f4b8a1c01", "firm_id": 1,
+        "captured_at": "2026-11-20T10:42:05+08:00",
+        "position": {"lat": 34.36214, "lon": 108.74601, "accuracy_m": 18, "crs": "gcj02",
+                     "source": "wechat"},
+        "purpose": "routine", "notes": "了解二期投产进度",
+        "issues": [{"category": "power", "title": "二期用电容量不足"}]}
+
     client_id = fields.String(required=True, validate=[
         validate.Length(8, 64), validate.Regexp(r"^[A-Za-z0-9._:-]+$", error=(
             "Use the phone-made id: 8-64 of A-Z a-z 0-9 . _ : -"))], metadata={
