@@ -122,6 +122,13 @@ def problem_from_http_exception(error: HTTPException):
     return problem(status, detail, headers=headers)
 
 
+def refuse_control_characters_in_path():
+    """A path naming a tracking number or a category with a NUL in it names nothing: 404 on
+    both databases (PostgreSQL refused the NUL in its query, SQLite searched for it)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in request.path):
+        raise Problem(404, "Not found.", slug="not-found")
+
+
 def options_without_body(response):
     """Flask answers OPTIONS itself with 200 and an empty ``text/html`` body: answer 204 with
     ``Allow`` and no body, so nothing claims to be HTML (or anything else)."""
@@ -136,6 +143,7 @@ def register_error_handlers(app) -> None:
     from fieldapp.extensions import db
 
     app.after_request(options_without_body)
+    app.before_request(refuse_control_characters_in_path)
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc):

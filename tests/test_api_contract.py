@@ -266,3 +266,10 @@ def test_calendar_entries_outside_the_served_years_are_refused(client, admin, pa
     assert client.put("/api/v1/calendar/years/2100", json={}, headers=admin).status_code == 200
     assert client.put("/api/v1/calendar/days/2000-01-01", json={"workday": True},
                       headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/track/XY-2026%00", "/api/v1/issue-categories/po%00wer",
+                                  "/api/v1/firms%00"])
+def test_a_control_character_in_the_path_names_nothing_on_both_databases(client, admin, path):
+    problem(client.get(path, headers=admin), 404)
+    problem(client.patch(path, json={"name": "x"}, headers=admin), 404)
