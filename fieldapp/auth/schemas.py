@@ -23,3 +23,11 @@ class TokenResponse(Schema):
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class SessionResponse(Schema):
+    """A web page's access token (its refresh token is a cookie)."""
+
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
