@@ -35,3 +35,7 @@ def init_web(app: Flask) -> None:
     security.init_app(app)
     app.jinja_env.globals["vendor"] = static_path
     app.register_blueprint(blp)
+
+    from fieldapp.web.phone import blp as phone_blp
+
+    app.register_blueprint(phone_blp)

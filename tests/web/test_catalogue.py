@@ -9,8 +9,9 @@ import pytest
 from fieldapp.web.i18n import LANGUAGES, MESSAGES_DIR, catalogue
 
 WEB = Path(__file__).resolve().parents[2] / "fieldapp" / "web"
-# t("area.key") in templates and scripts, data-i18n="area.key" in templates.
-USE = re.compile(r"""(?:\bt\(\s*|data-i18n=)["']([a-z_]+\.[a-z0-9_]+)["']""")
+# Any quoted "area.key" of a catalogue area in a template or script names a message.
+AREAS = sorted(p.stem for p in (MESSAGES_DIR / "zh-CN").glob("*.json"))
+USE = re.compile(r"""["'`]((?:""" + "|".join(AREAS) + r""")\.[a-z0-9_]+)["'`]""")
 
 
 def _placeholders(text):
@@ -38,8 +39,11 @@ def test_every_key_used_in_templates_and_scripts_is_in_the_catalogue():
     used = {}
     for path in WEB.rglob("*"):
         if path.suffix in {".html", ".js"}:
-            for key in USE.findall(path.read_text(encoding="utf-8")):
-                used.setdefault(key, str(path.relative_to(WEB)))
+            text = path.read_text(encoding="utf-8")
+            for match in USE.finditer(text):
+                if text[:match.start()].endswith("url_for(") or match[1].endswith(".css"):
+                    continue  # an endpoint ("phone.static") or a file name, not a message
+                used.setdefault(match[1], str(path.relative_to(WEB)))
     assert used, "no page uses the catalogue?"
     missing = {key: where for key, where in used.items() if key not in known}
     assert missing == {}
@@ -51,3 +55,29 @@ def test_chinese_messages_are_chinese():
     without = [k for k, text in chinese.items() if not han.search(text)
                and not re.fullmatch(r"[\s\d{}a-zA-Z_./:%-]*", text)]
     assert without == []
+
+
+def test_every_code_the_api_sends_has_words_in_the_phone_app():
+    from geo import integrity, verify
+    from models import ISSUE_STATES, PROJECT_STAGES, PURPOSES, REVIEW_REASONS, ROLES
+
+    flags = {v for m in (integrity, verify) for k, v in vars(m).items()
+             if k.isupper() and isinstance(v, str) and v.islower() and "_" in v}
+    flags |= {"photo_time_mismatch", "photo_location_mismatch", "photo_reused"}
+    needed = ([f"phone.stage_{c}" for c in PROJECT_STAGES]
+              + [f"phone.purpose_{c}" for c in PURPOSES]
+              + [f"phone.reason_{c}" for c in REVIEW_REASONS]
+              + [f"phone.issue_{c}" for c in ISSUE_STATES]
+              + [f"phone.role_{c}" for c in ROLES]
+              + [f"phone.flag_{c}" for c in flags]
+              + [f"phone.{p}_{c}" for p in ("verdict", "status")
+                 for c in ("verified", "out_of_range", "inconclusive")][:3]
+              + [f"phone.verdict_{c}_means" for c in ("verified", "out_of_range", "inconclusive")]
+              + [f"phone.status_{c}" for c in ("accepted", "needs_review", "approved", "rejected")]
+              + [f"phone.due_{c}" for c in ("met", "pending_review", "due", "overdue")]
+              + [f"phone.outbox_{c}" for c in ("queued", "sending", "stored", "rejected",
+                                               "conflict")]
+              + [f"phone.{k}_help" for k in ("position_denied", "position_unavailable",
+                                            "position_timeout")])
+    known = catalogue("zh-CN")
+    assert [key for key in needed if key not in known] == []
