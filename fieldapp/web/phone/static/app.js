@@ -89,21 +89,41 @@ function showOnline() {
 
 async function start() {
   showOnline();
-  const cachedMe = (await store.cached("me"))?.value || null;
-  try {
-    await session.refresh();
-    await app.signedIn(await api("/me"));
-  } catch (err) {
-    if (cachedMe && (err.kind === "network" || err.status === 0 || err.kind === "server")) {
-      // No connection: the app works from what it cached; sending waits for the network.
-      app.me = cachedMe;
-      outbox.setUser(cachedMe.id);
-      await outbox.recover();
-      refreshBadge();
-    }
-  }
   window.addEventListener("hashchange", route);
-  await route();
+  const cachedMe = (await store.cached("me"))?.value || null;
+  const screen = window.location.hash.replace(/^#\/?/, "").split("/")[0] || "firms";
+  if (cachedMe) {
+    // Known on this phone: draw at once from what is cached (the list, the outbox), and renew
+    // the session meanwhile; the screens' own calls wait for that renewal.
+    app.me = cachedMe;
+    outbox.setUser(cachedMe.id);
+    await outbox.recover();
+    refreshBadge();
+    route();
+    try {
+      await session.refresh();
+      const me = await api("/me");
+      if (me.id !== cachedMe.id) {
+        await app.signedOut();
+        return;
+      }
+      await app.signedIn(me);
+    } catch (err) {
+      if (err.kind === "ended" || err.status === 401) {
+        app.me = null;
+        app.go("#/login");
+      }
+      // No connection: keep working from the cache; sending waits for the network.
+    }
+  } else {
+    try {
+      await session.refresh();
+      // The list is asked for alongside who I am, not after.
+      if (screen === "firms" || screen === "") firms.prefetch();
+      await app.signedIn(await api("/me"));
+    } catch (err) { /* not logged in: the log-in screen */ }
+    await route();
+  }
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(view.dataset.sw, { scope: "/app/" }).catch((err) => {
       console.warn("service worker not registered", err);

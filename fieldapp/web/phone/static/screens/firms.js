@@ -8,6 +8,14 @@ import * as store from "../store.js";
 import * as position from "../position.js";
 import * as labels from "../labels.js";
 
+let prefetched = null;
+
+// Start loading the list before the screen is drawn (the app calls this during start-up).
+export function prefetch() {
+  prefetched = load();
+  prefetched.catch(() => {});
+}
+
 export async function load() {
   const fix = await position.once();
   const query = fix ? { near: `${fix.coords.latitude},${fix.coords.longitude}` } : {};
@@ -42,7 +50,9 @@ export async function show(root, app) {
     mount(status, h("p", { class: "muted" }, t("common.loading")));
   }
   try {
-    const { list: fresh, located } = await load();
+    const pending = prefetched || load();
+    prefetched = null;
+    const { list: fresh, located } = await pending;
     rows = fresh.items;
     mount(status, located ? null : h("div", { class: "notice notice-warn" }, t("phone.list_no_position")));
     draw();

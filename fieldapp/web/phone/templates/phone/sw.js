@@ -21,12 +21,17 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/")) return;
   if (event.request.mode === "navigate" && url.pathname.startsWith("/app")) {
-    // The page: the network first (fresh after a deploy), the cached shell when offline.
-    event.respondWith(fetch(event.request).then((response) => {
-      const copy = response.clone();
-      if (response.ok) caches.open(CACHE).then((cache) => cache.put("/app/", copy));
+    // The page: the cached shell at once (a slow network must not hold the app back), renewed
+    // in the background for the next opening; the network when nothing is cached yet.
+    const fresh = fetch(event.request).then((response) => {
+      if (response.ok) {
+        const copy = response.clone();
+        event.waitUntil(caches.open(CACHE).then((cache) => cache.put("/app/", copy)));
+      }
       return response;
-    }).catch(() => caches.match("/app/")));
+    });
+    event.respondWith(caches.match("/app/").then((hit) => hit || fresh));
+    event.waitUntil(fresh.catch(() => {}));
     return;
   }
   if (SHELL.includes(url.pathname)) {
