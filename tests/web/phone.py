@@ -32,7 +32,7 @@ def targets_of(live_server, username: str) -> list[Target]:
     with live_server.db() as session:
         user = session.scalar(select(User).where(User.username == username))
         rows = session.scalars(select(Assignment).where(
-            scope.assignments_on(user.id, scope.today()))).all()
+            scope.assignments_on(user.id, scope.today())).order_by(Assignment.id)).all()
         found = []
         for a in rows:
             kind = "firm" if a.firm_id else "project"

@@ -37,7 +37,8 @@ def test_wrong_password_then_lock_out_are_explained_in_chinese(page, live_server
 
 def test_my_firms_are_listed_nearest_first_with_their_due_state(page, context, live_server):
     targets = targets_of(live_server, "commissioner")
-    near = targets[len(targets) // 2]
+    # A site without a boundary: the distance is to its point (inside a boundary it is 0).
+    near = [t for t in targets if not t.boundary][len(targets) // 3]
     at(context, *offset(near.lat, near.lon, 45, 60))
     log_in(page)
     rows = page.locator("#firm-list .firm-row")

@@ -50,6 +50,7 @@ export const app = {
     outbox.setUser(null);
     await store.forget("me");
     await store.forget("assignments");
+    await store.forget("visits");
     app.go("#/login");
   },
 };
