@@ -24,8 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # /api/docs is served by fieldapp.web from the vendored Swagger UI (no CDN).
         RATELIMIT_STORAGE_URI=settings["REDIS_URL"] or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
@@ -101,3 +100,10 @@ def _init_http(app: Flask) -> None:
     app.register_blueprint(health.blp)
     app.register_blueprint(open311_blp)
     register_error_handlers(app)
+    _init_web(app)
+
+
+def _init_web(app: Flask) -> None:
+    from fieldapp.web import init_web
+
+    init_web(app)

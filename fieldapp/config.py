@@ -60,6 +60,8 @@ DEFAULTS: dict[str, object] = {
     # Open311: may anyone read requests without an api_key (then without description,
     # address or position)?
     "OPEN311_PUBLIC_READS": False,
+    # Web pages: extra origins images may load from (a map tile server), space-separated.
+    "WEB_CSP_IMG_SRC": "",
 }
 
 

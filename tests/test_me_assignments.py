@@ -238,3 +238,39 @@ def test_an_unknown_crs_is_422_naming_it(client, reg, as_, rounds, crs):
 def test_me_needs_a_login(client, reg):
     assert client.get(URL).status_code == 401
 
+
+
+# --- the phone's due state ----------------------------------------------------------------------
+
+
+def _monthly(starts_on):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(cadence="monthly", starts_on=starts_on)
+
+
+_MONTH = mine.slot_of("monthly", date(2026, 12, 3))
+_IN_SLOT = datetime(2026, 12, 2, 10, tzinfo=LOCAL_TZ)
+_LAST_MONTH = datetime(2026, 11, 20, 10, tzinfo=LOCAL_TZ)
+_TWO_MONTHS_AGO = datetime(2026, 10, 20, 10, tzinfo=LOCAL_TZ)
+
+
+@pytest.mark.parametrize(("starts_on", "countable", "waiting", "state"), [
+    (date(2026, 1, 1), _IN_SLOT, None, "met"),
+    (date(2026, 1, 1), _IN_SLOT, _IN_SLOT, "met"),
+    (date(2026, 1, 1), _LAST_MONTH, _IN_SLOT, "pending_review"),
+    (date(2026, 1, 1), _LAST_MONTH, None, "due"),
+    (date(2026, 1, 1), _LAST_MONTH, _LAST_MONTH, "due"),
+    (date(2026, 1, 1), _TWO_MONTHS_AGO, None, "overdue"),
+    (date(2026, 1, 1), None, None, "overdue"),
+    (date(2026, 12, 1), None, None, "due"),  # assigned this month: nothing missed yet
+    (date(2026, 11, 25), None, None, "overdue"),  # in force for part of last month
+])
+def test_due_state_for_the_phone(starts_on, countable, waiting, state):
+    assert mine.due_state(_monthly(starts_on), _MONTH, countable, waiting) == state
+
+
+def test_rows_carry_their_due_state(client, reg, as_, rounds):
+    items = {r["assignment_id"]: r for r in _mine(client, as_("both"))["items"]}
+    assert items[rounds["firm_park"].id]["due_state"] == "due"  # assigned today
+    assert items[rounds["project_a"].id]["due_state"] == "due"  # per stage: never overdue

@@ -1,15 +1,43 @@
 """The phone's list (``GET /me/assignments``): what I look after, where, and whether it is due."""
 
+from datetime import timedelta
+
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldapp import scope
-from fieldapp.assignments.periods import current_slot
+from fieldapp.assignments.periods import current_slot, slot_of
 from fieldapp.assignments.service import last_countable_visits
 from fieldapp.auth.principal import Principal
 from fieldapp.extensions import db
 from geo import geodesic_distance_m, point_polygon_distance_m, to_wgs84
-from models import Assignment, Firm, utcnow
+from models import Assignment, Firm, Visit, utcnow
+
+
+def _last_waiting(assignment_ids) -> dict:
+    """``{assignment_id: capture time}`` of each assignment's latest visit waiting for review."""
+    if not assignment_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Visit.assignment_id, func.max(Visit.captured_at))
+        .where(Visit.assignment_id.in_(assignment_ids), Visit.status == "needs_review")
+        .group_by(Visit.assignment_id)).all())
+
+
+def due_state(assignment, slot, last_countable, last_waiting) -> str:
+    """What the phone shows for this period: ``met`` (a countable visit in the running slot),
+    ``pending_review`` (only a visit waiting for review in it), ``overdue`` (due, and the
+    previous calendar slot, while the assignment was already in force, went unmet too), or
+    ``due``."""
+    if last_countable is not None and slot.contains(last_countable):
+        return "met"
+    if last_waiting is not None and slot.contains(last_waiting):
+        return "pending_review"
+    if assignment.cadence != "per_stage" and assignment.starts_on < slot.start:
+        previous = slot_of(assignment.cadence, slot.start - timedelta(days=1))
+        if last_countable is None or last_countable < previous.starts_at:
+            return "overdue"
+    return "due"
 
 
 def _site_point(site) -> dict:
@@ -41,6 +69,7 @@ def my_assignments(principal: Principal, near: tuple[float, float] | None = None
             select(Firm.id).where(Firm.status == "active")),
     ).order_by(Assignment.id)).all()
     last = last_countable_visits([a.id for a in rows])
+    waiting = _last_waiting([a.id for a in rows])
     here = to_wgs84(near[0], near[1], crs) if near is not None else None
     items = []
     for a in rows:
@@ -65,6 +94,7 @@ def my_assignments(principal: Principal, near: tuple[float, float] | None = None
                              "starts_at": slot.starts_at, "ends_at": slot.ends_at},
             "last_visit_at": visited,
             "due_this_period": visited is None or not slot.contains(visited),
+            "due_state": due_state(a, slot, visited, waiting.get(a.id)),
             "sites": [_site_point(s) for s in sites],
             "distance_m": distance,
         })

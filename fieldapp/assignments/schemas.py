@@ -157,6 +157,10 @@ class MyAssignmentOut(Schema):
     current_slot = fields.Nested(SlotOut)
     last_visit_at = fields.DateTime(allow_none=True)
     due_this_period = fields.Boolean()
+    due_state = fields.String(metadata={
+        "description": "met (a countable visit in the running slot), pending_review (only a "
+                       "visit waiting for review), overdue (due, and the previous slot went "
+                       "unmet too), due"})
     sites = fields.List(fields.Nested(SitePoint))
     distance_m = fields.Float(allow_none=True)
 

@@ -44,3 +44,13 @@ class PasswordChange(Schema):
                                      validate=validate.Length(1, 256))
     new_password = fields.String(required=True, load_only=True,
                                  validate=validate.Length(1, 256))
+
+
+class SessionResponse(Schema):
+    """A web page's access token (its refresh token is a cookie)."""
+
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    password_change_required = fields.Boolean(required=True, metadata={"description": (
+        "as in the /auth/token answer: the page must ask for a new password first")})

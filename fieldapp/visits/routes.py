@@ -17,13 +17,16 @@ from fieldapp.extensions import (
 )
 from fieldapp.pagination import PageArgs, page_of, paginate
 from fieldapp.visits.photos import add_photo, path_of, photo_of
+from fieldapp.visits.preview import preview_visit
 from fieldapp.visits.schemas import (
     BatchOut,
     PhotoOut,
+    PreviewOut,
     ReviewCreate,
     VisitBatch,
     VisitCreate,
     VisitOut,
+    VisitPreview,
     VisitQuery,
     verification_of,
 )
@@ -76,6 +79,27 @@ class Visits(MethodView):
         """
         visit, created = file_visit(current_principal(), data)
         return visit, 201 if created else 200
+
+
+@blp.route("/visits/preview")
+class VisitPreviewView(MethodView):
+    """The verdict before sending."""
+
+    decorators = [login_required()]
+
+    @blp.arguments(VisitPreview)
+    @blp.response(200, PreviewOut)
+    def post(self, data):
+        """The ``verification`` a ``POST /visits`` with this body would get now; nothing is
+        stored.
+
+        Same checks as filing (not assigned: 403; not visible: 404; firm closed before the
+        capture time or a bad site: 422 naming the field) and the same verification and
+        integrity signals against the caller's stored visits, so the phone shows the
+        server's verdict instead of guessing. ``client_id`` and ``captured_at`` (default now)
+        are optional. The stored verdict can still differ if something changes before filing.
+        """
+        return preview_visit(current_principal(), data)
 
 
 @blp.route("/visits/batch")

@@ -105,6 +105,14 @@ class VisitCreate(Schema):
             raise ValidationError(f"At most {limit} issues per visit.")
 
 
+class VisitPreview(VisitCreate):
+    """``POST /visits/preview``: a visit as it would be filed; ``client_id`` and
+    ``captured_at`` may be left out (now)."""
+
+    client_id = fields.String(validate=validate.Length(max=64))
+    captured_at = AwareDateTime(metadata={"description": "default: now"})
+
+
 class VisitBatch(Schema):
     """``POST /visits/batch``: items are checked one by one (see the route)."""
 
@@ -142,6 +150,24 @@ class VerificationOut(Schema):
     site_version = fields.Integer()
     rule_version = fields.String()
     position_wgs84 = fields.Function(_point)
+
+
+class PreviewOut(Schema):
+    """The verification a filing would get now (``POST /visits/preview``)."""
+
+    verdict = fields.String(metadata={"description": "verified, out_of_range, inconclusive"})
+    distance_m = fields.Float()
+    radius_m = fields.Float()
+    accuracy_m = fields.Float(allow_none=True, metadata={
+        "description": "the reported accuracy rescaled to 95% confidence"})
+    raw_accuracy_m = fields.Float(allow_none=True)
+    flags = fields.List(fields.String())
+    status = fields.String(metadata={"description": "accepted or needs_review"})
+    measured_to = fields.String()
+    site_id = fields.Integer()
+    site_version = fields.Integer()
+    rule_version = fields.String()
+    position_wgs84 = fields.Dict()
 
 
 class ReviewOut(Schema):

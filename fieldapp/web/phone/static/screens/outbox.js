@@ -1,0 +1,50 @@
+// The outbox: every visit on this phone until the server has it, with its state and reason.
+import { t } from "/web/static/i18n.js";
+import { h, mount } from "/web/static/dom.js";
+import { formatDateTime } from "/web/static/format.js";
+import * as labels from "../labels.js";
+import * as outbox from "../outbox.js";
+
+export async function show(root, app) {
+  app.setTitle(t("phone.outbox_title"));
+  const sendButton = h("button", { type: "button", class: "btn btn-primary", id: "send-now" }, t("phone.send_now"));
+  const status = h("div", { "aria-live": "polite", id: "outbox-status" });
+  const list = h("ul", { class: "list", id: "outbox-list" });
+  const storage = h("p", { class: "muted small", id: "storage" });
+  root.append(
+    h("div", { class: "notice notice-warn" }, t("phone.outbox_warning")),
+    h("div", { class: "row spread" }, status, sendButton), list, storage);
+  sendButton.addEventListener("click", async () => {
+    sendButton.disabled = true;
+    mount(status, t("phone.sending"));
+    await outbox.sendAll();
+    sendButton.disabled = false;
+  });
+  const draw = async () => {
+    const items = await outbox.items();
+    const unsent = items.filter((i) => outbox.UNSENT.has(i.state)).length;
+    mount(status, unsent ? t("phone.outbox_unsent", { n: unsent }) : t("phone.outbox_all_sent"));
+    mount(list, items.length ? items.map((item) => h("li", { class: "card outbox-item", "data-client-id": item.client_id, "data-state": item.state },
+      h("div", { class: "row spread" },
+        h("strong", {}, item.target.name),
+        h("span", { class: `badge ${labels.OUTBOX_BADGE[item.state] || ""}` }, labels.outboxState(item.state))),
+      h("div", { class: "muted small" }, formatDateTime(item.body.captured_at)),
+      item.state === "stored" && item.verification ? h("div", {}, labels.status(item.verification.status)) : null,
+      item.photos.length ? h("div", { class: "muted small" }, t("phone.photos_state", {
+        done: item.photos.filter((p) => p.state === "uploaded").length, total: item.photos.length })) : null,
+      item.error && !outbox.UNSENT.has(item.state) ? h("div", { class: "reason" }, outbox.reasonOf(item.error)) : null,
+      item.last_error && outbox.UNSENT.has(item.state) ? h("div", { class: "muted small" }, t("phone.last_attempt", { error: item.last_error })) : null,
+      h("div", { class: "row" },
+        h("a", { class: "btn-link", href: `#/result/${item.client_id}` }, t("phone.details")),
+        outbox.UNSENT.has(item.state) ? null : h("button", { type: "button", class: "btn-link btn-danger-link",
+          onClick: async () => { await outbox.remove(item.client_id); } }, t("common.delete")))))
+      : h("li", { class: "muted empty" }, t("phone.outbox_empty")));
+  };
+  await draw();
+  window.addEventListener("fieldapp:outbox", draw);
+  if (navigator.storage?.persisted) {
+    const persisted = await navigator.storage.persisted();
+    storage.textContent = t(persisted ? "phone.storage_persistent" : "phone.storage_not_persistent");
+  }
+  return () => window.removeEventListener("fieldapp:outbox", draw);
+}

@@ -1,0 +1,39 @@
+"""Helpers for browser tests: screenshots and the axe-core accessibility check."""
+
+import json
+import os
+from pathlib import Path
+
+from fieldapp.web.vendor import VENDOR_DIR, static_path
+
+SCREENSHOTS = Path(os.environ.get("FIELDAPP_SCREENSHOT_DIR",
+                                  Path(__file__).resolve().parent / "screenshots"))
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot as ``<name>.png``; returns its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+_AXE = None
+
+
+def assert_accessible(page, *, context: str = "") -> None:
+    """axe-core on the page as it is now: no serious or critical violation."""
+    global _AXE
+    if _AXE is None:
+        _AXE = (VENDOR_DIR.parent / static_path("axe-core") / "axe.min.js").read_text()
+    # Evaluated through the DevTools protocol, so the page's CSP does not block it.
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_AXE)
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ["violations"]});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
+    }""")
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert not bad, f"accessibility violations {context}:\n" + json.dumps(bad, indent=1,
+                                                                          ensure_ascii=False)

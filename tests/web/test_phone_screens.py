@@ -1,0 +1,154 @@
+"""The phone app's screens, as a commissioner and a butler use them (asserting what the server
+stored as well as what the page shows)."""
+
+import pytest
+
+from tests.web.browser import assert_accessible, shot
+from tests.web.phone import (
+    at,
+    file_visit,
+    log_in,
+    offset,
+    open_app,
+    targets_of,
+    visit_count,
+    visit_rows,
+)
+
+
+def test_wrong_password_then_lock_out_are_explained_in_chinese(page, live_server):
+    open_app(page, "#/login")
+    page.get_by_role("heading", name="账号登录").wait_for()
+    shot(page, "phone-login")
+    assert_accessible(page, context="on the log-in screen")
+    for _ in range(5):
+        page.get_by_label("用户名").fill("handler")  # an account no other test here uses
+        page.get_by_label("密码").fill("wrong-password")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_role("alert").filter(has_text="用户名或密码不正确").wait_for()
+    page.get_by_label("密码").fill("fieldapp-handler")
+    page.get_by_role("button", name="登录").click()
+    alert = page.get_by_role("alert").filter(has_text="尝试次数过多")
+    alert.wait_for()
+    assert "分钟后再试" in alert.inner_text()
+    assert page.console_errors == [] or all("429" in e or "401" in e
+                                            for e in page.console_errors)
+
+
+def test_my_firms_are_listed_nearest_first_with_their_due_state(page, context, live_server):
+    targets = targets_of(live_server, "commissioner")
+    # A site without a boundary: the distance is to its point (inside a boundary it is 0).
+    near = [t for t in targets if not t.boundary][len(targets) // 3]
+    at(context, *offset(near.lat, near.lon, 45, 60))
+    log_in(page)
+    rows = page.locator("#firm-list .firm-row")
+    assert rows.count() == len(targets)
+    assert rows.first.get_attribute("data-target") == near.key
+    distances = [row.locator(".distance").inner_text() for row in rows.all()]
+    assert distances[0] == "60 米"
+    assert rows.first.locator(".badge").first.inner_text() in {
+        "本期已走访", "待审核", "本期待走访", "逾期未访"}
+    shot(page, "phone-firms")
+    assert_accessible(page, context="on the list")
+    page.get_by_label("按企业或项目名称搜索").fill(near.name[:4])
+    assert all(near.name[:4] in r.inner_text() for r in rows.all())
+
+
+def test_a_verified_visit_at_the_site_is_accepted_and_stored(page, context, live_server):
+    target = targets_of(live_server, "commissioner")[0]
+    at(context, *offset(target.lat, target.lon, 90, 20))
+    log_in(page)
+    before = visit_count(live_server, "commissioner")
+    page.locator(f"[data-target='{target.key}']").click()
+    page.locator("#target-map .leaflet-interactive").first.wait_for()
+    page.locator("#my-visits h2").wait_for()
+    shot(page, "phone-target")
+    assert_accessible(page, context="on a firm")
+    page.locator("#file-visit").click()
+    page.locator("#expected").filter(has_text="核验通过").wait_for()
+    assert "精度 8 米" in page.locator("#accuracy").inner_text()
+    shot(page, "phone-file")
+    assert_accessible(page, context="on the filing screen")
+    page.get_by_label("走访情况").fill("了解企业用电需求")
+    page.locator("#submit").click()
+    page.locator("#verdict-status").filter(has_text="已通过").wait_for()
+    assert "计入本期走访率" in page.locator("#verdict").inner_text()
+    shot(page, "phone-result-accepted")
+    assert_accessible(page, context="on the result")
+    rows = visit_rows(live_server, "commissioner")
+    assert len(rows) == before + 1
+    stored = rows[-1]
+    assert (stored.status, stored.verdict, stored.notes) == ("accepted", "verified",
+                                                            "了解企业用电需求")
+    assert stored.source == "browser" and stored.accuracy_m == pytest.approx(8)
+    assert stored.distance_m == pytest.approx(20, abs=1) or target.boundary
+
+
+def test_from_400_metres_away_the_visit_needs_review_and_says_why(page, context, live_server):
+    target = next(t for t in targets_of(live_server, "commissioner") if not t.boundary)
+    at(context, *offset(target.lat, target.lon, 0, 400))
+    log_in(page)
+    before = visit_count(live_server, "commissioner")
+    file_visit(page, target)
+    page.locator("#verdict-status").filter(has_text="待审核").wait_for()
+    text = page.locator("#verdict").inner_text()
+    assert "超出范围" in text and "将由管理人员审核" in text
+    assert "400 米" in text
+    shot(page, "phone-result-review")
+    rows = visit_rows(live_server, "commissioner")
+    assert len(rows) == before + 1
+    assert (rows[-1].verdict, rows[-1].status) == ("out_of_range", "needs_review")
+    assert rows[-1].distance_m == pytest.approx(400, abs=2)
+
+
+def test_my_visits_show_verdicts_and_a_reviewers_reason(page, context, live_server):
+    from fieldapp.extensions import db
+    from models import User, Visit, VisitReview
+
+    target = targets_of(live_server, "commissioner")[1]
+    at(context, *offset(target.lat, target.lon, 0, 3000))
+    log_in(page)
+    file_visit(page, target, wait_preview=False)
+    page.locator("#verdict-status").wait_for()
+    with live_server.db() as session:
+        visit = session.scalars(select_last_visit(Visit)).first()
+        manager = session.scalar(db.select(User).where(User.username == "admin"))
+        visit.reviews.append(VisitReview(decision="reject", reason_code="not_visited",
+                                         note="定位在三公里外", reviewer_id=manager.id))
+        visit.status = "rejected"
+        session.commit()
+        visit_id = visit.id
+    page.locator("[data-tab='visits']").click()
+    card = page.locator(f"[data-visit='{visit_id}']")
+    card.wait_for()
+    assert "审核退回" in card.inner_text() and "未实际走访" in card.inner_text()
+    assert "定位在三公里外" in card.inner_text()
+    shot(page, "phone-visits")
+    assert_accessible(page, context="on my visits")
+
+
+def select_last_visit(model):
+    from sqlalchemy import select
+
+    return select(model).order_by(model.id.desc()).limit(1)
+
+
+def test_a_butler_records_the_next_project_stage_on_the_spot(page, context, live_server):
+    from models import Project
+
+    project = next(t for t in targets_of(live_server, "butler") if t.kind == "project")
+    with live_server.db() as session:
+        before = session.get(Project, project.id).stage
+    at(context, project.lat, project.lon)
+    log_in(page, "butler")
+    page.locator(f"[data-target='{project.key}']").click()
+    page.locator("#stage-next").click()
+    page.locator("#stage-confirm").click()
+    page.locator("#stage .notice-ok").wait_for()
+    shot(page, "phone-project-stage")
+    assert_accessible(page, context="on a project")
+    from models import PROJECT_STAGES
+
+    with live_server.db() as session:
+        assert session.get(Project, project.id).stage == PROJECT_STAGES[
+            PROJECT_STAGES.index(before) + 1]
