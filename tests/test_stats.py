@@ -18,6 +18,7 @@ from models import (
     Firm,
     Project,
     ProjectStageChange,
+    ServiceTeam,
     Site,
     SlotHorizon,
     Visit,
@@ -310,6 +311,26 @@ def test_overdue_lists_who_has_not_been_visited_longest_first(client, scene, as_
     csv_resp = client.get(OVERDUE, query_string={"as_of": "2026-10-25", "format": "csv"},
                           headers=as_("a_manager"))
     assert csv_resp.get_data(as_text=True).count("\n") == 3
+
+
+def test_overdue_narrows_to_one_service_team(client, scene, as_):
+    team = ServiceTeam(name="要素保障服务团", org_unit_id=scene.world.city.id)
+    db.session.add(team)
+    db.session.flush()
+    scene.users["c1"].service_team_id = team.id
+    db.session.commit()
+    mine, theirs = scene.firm(), scene.firm()
+    scene.assign("c1", mine)
+    scene.assign("c2", theirs)
+    query = {"as_of": "2026-10-25", "team_id": team.id}
+    items = client.get(OVERDUE, query_string=query, headers=as_("a_manager")).get_json()["items"]
+    assert [i["target_id"] for i in items] == [mine.id]
+    everyone = client.get(OVERDUE, query_string={"as_of": "2026-10-25"},
+                          headers=as_("a_manager")).get_json()["items"]
+    assert {i["target_id"] for i in everyone} == {mine.id, theirs.id}
+    csv_resp = client.get(OVERDUE, query_string={**query, "format": "csv"},
+                          headers=as_("a_manager"))
+    assert csv_resp.get_data(as_text=True).count("\n") == 2
 
 
 def test_trend_gives_the_totals_for_each_month(client, scene, as_):

@@ -129,3 +129,32 @@ def test_the_csv_downloaded_from_the_page_has_the_rows_on_screen(desk, live_serv
         desk.click("#download-xlsx")
     assert info.value.suggested_filename.endswith(".xlsx")
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"
+
+
+def test_overdue_lists_never_visited_first_narrows_to_a_team_and_downloads_it(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    log_in(desk, live_server.url, "overdue", *MANAGER)
+    everyone = api.get("/stats/overdue")["items"]
+    desk.wait_for_function("n => document.querySelectorAll('#overdue tbody tr').length === n",
+                           arg=min(50, len(everyone)))
+    shown = desk.locator("#overdue tbody tr td:nth-child(2)").all_inner_texts()
+    assert shown == [r["target_name"] for r in everyone[:50]]  # 50 a page
+    assert f"共 {len(everyone)} 条" in desk.locator(".pager").inner_text()
+    assert everyone[0]["days_since_last_visit"] is None
+    assert "从未走访" in desk.locator("#overdue tbody tr").first.inner_text()
+    shot(desk, "console-overdue")
+    assert_accessible(desk, context="overdue")
+
+    team = desk.locator("#o-team option").nth(1)
+    team_id, team_name = team.get_attribute("value"), team.inner_text()
+    desk.select_option("#o-team", team_id)
+    desk.click("#overdue-filter button[type=submit]")
+    of_team = api.get("/stats/overdue", team_id=team_id)["items"]
+    assert 0 < len(of_team) < len(everyone), team_name
+    desk.wait_for_function("n => document.querySelectorAll('#overdue tbody tr').length === n",
+                           arg=min(50, len(of_team)))
+    with desk.expect_download() as info:
+        desk.click("#overdue-csv")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+    assert [r[1] for r in rows[1:]] == [r["target_name"] for r in of_team]
+    assert desk.console_errors == []
