@@ -379,6 +379,10 @@ def test_the_coverage_map(client, scene, as_):
     assert (props[visited.id]["met"], props[missed.id]["met"]) == (1, 0)
     assert props[visited.id]["last_visit"].startswith("2026-10-05")
     assert resp.get_json()["features"][0]["geometry"]["coordinates"] == [108.71, 34.33]
+    assert (props[visited.id]["open"], props[missed.id]["open"]) == (0, 0)  # October is over
+    running = client.get("/api/v1/stats/coverage.geojson", headers=as_("a_manager"),
+                         query_string={"period": scope.today().strftime("%Y-%m")}).get_json()
+    assert {f["properties"]["open"] for f in running["features"]} == {1}
 
 
 def test_drill_down_from_a_row_to_its_slots(client, scene, as_, world):

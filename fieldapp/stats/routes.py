@@ -207,7 +207,8 @@ class Coverage(MethodView):
     @blp.response(200, content_type="application/geo+json")
     def get(self, args):
         """Firms with slots due in the period as GeoJSON points (first active site, WGS-84)
-        with ``due``, ``met``, ``pending`` and ``last_visit`` properties, for a map coloured by
+        with ``due``, ``met``, ``pending``, ``open`` (slots still running) and ``last_visit``
+        properties, for a map coloured by
         coverage."""
         body = coverage(current_principal(), args["period"], args.get("org_unit_id"))
         resp = jsonify(plain(body))

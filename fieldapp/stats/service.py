@@ -335,7 +335,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
 def coverage(principal: Principal, period: Period, org_unit_id: int | None = None) -> dict:
     """Firms with slots due in ``period`` as a FeatureCollection with their coverage."""
     root = _root(principal, org_unit_id)
-    per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending,
+    per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
                             "last_visit": r.last_visit}
                 for r in db.session.execute(
                     select(VisitSlot.firm_id, *_slot_measures(scope.today()),

@@ -158,3 +158,28 @@ def test_overdue_lists_never_visited_first_narrows_to_a_team_and_downloads_it(de
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
     assert [r[1] for r in rows[1:]] == [r["target_name"] for r in of_team]
     assert desk.console_errors == []
+
+
+def test_the_coverage_map_draws_every_due_firm_in_its_colour_with_a_card(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    log_in(desk, live_server.url, "coverage", *MANAGER)
+    desk.locator("#coverage-legend li").first.wait_for()
+    desk.fill("#c-period", "2026-11")
+    desk.click("#coverage-filter button[type=submit]")
+    desk.get_by_text("2026-11").first.wait_for()
+    features = [f for f in api.get("/stats/coverage.geojson", period="2026-11")["features"]
+                if f["geometry"]]
+    met = [f for f in features if f["properties"]["met"] >= f["properties"]["due"]]
+    assert desk.locator("path.firm").count() == len(features)
+    assert desk.locator("path.firm-met").count() == len(met) > 0
+    assert desk.locator('#coverage-legend li[data-state="met"]').inner_text().endswith(
+        f"：{len(met)}")
+    shot(desk, "console-coverage")
+    assert_accessible(desk, context="coverage map")
+    desk.locator("path.firm-met").first.dispatch_event("click")
+    desk.locator("#firm-card:not([hidden])").wait_for()
+    name = desk.locator("#firm-card h2").inner_text()
+    firm = next(f for f in met if f["properties"]["name"] == name)
+    held = api.get("/assignments", firm_id=firm["id"])["items"]
+    assert any(a["user"]["display_name"] in desk.locator("#firm-card").inner_text() for a in held)
+    assert desk.console_errors == []

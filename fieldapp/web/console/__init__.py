@@ -20,6 +20,8 @@ PAGES = {
     "dispatch": ("dispatch", "console.nav_dispatch", ("admin", "manager")),
     "desk": ("desk", "console.nav_desk", ("handler",)),
     "overdue": ("overdue", "console.nav_overdue", ("admin", "manager")),
+    "coverage": ("coverage", "console.nav_coverage", ("admin", "manager")),
+    "registry": ("registry", "console.nav_registry", ("admin", "manager")),
 }
 _BY_PATH = {path: name for name, (path, _, _) in PAGES.items()}
 
