@@ -55,3 +55,29 @@ def test_an_import_with_a_bad_row_shows_the_row_and_stores_nothing_until_asked(
     desk.locator("#firms tbody tr").filter(has_text=good).wait_for()
     assert desk.locator("#firms tbody tr").count() == 1
     assert desk.console_errors == []
+
+
+def test_a_new_firm_with_a_wrong_check_character_is_refused_then_registered(desk, live_server):
+    good = make_uscc(random.Random(78), "610402")
+    wrong = good[:-1] + ("X" if good[-1] != "X" else "Y")
+    log_in(desk, live_server.url, "registry", *MANAGER)
+    desk.locator("#firms").wait_for()
+    desk.fill("#nf-uscc", wrong)
+    desk.fill("#nf-name", "咸阳新登记科技有限公司")
+    desk.fill("#nf-lat", "34.3401")
+    desk.fill("#nf-lon", "108.7201")
+    desk.click("#new-firm button[type=submit]")
+    error = desk.locator('#new-firm-errors li[data-field="uscc"]')
+    error.wait_for()
+    assert error.inner_text().startswith("统一社会信用代码：wrong_check_character")
+    with live_server.db() as session:
+        assert session.scalar(select(Firm.id).where(Firm.name == "咸阳新登记科技有限公司")) is None
+    desk.fill("#nf-uscc", good)
+    desk.click("#new-firm button[type=submit]")
+    desk.get_by_text("已登记：咸阳新登记科技有限公司").wait_for()
+    with live_server.db() as session:
+        firm = session.scalar(select(Firm).where(Firm.uscc == good))
+        assert firm.name == "咸阳新登记科技有限公司" and len(firm.active_sites) == 1
+        assert firm.active_sites[0].radius_m == 200
+    desk.locator("#firms tbody tr").filter(has_text=good).wait_for()
+    assert desk.console_errors == []

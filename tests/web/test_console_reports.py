@@ -183,3 +183,16 @@ def test_the_coverage_map_draws_every_due_firm_in_its_colour_with_a_card(desk, l
     held = api.get("/assignments", firm_id=firm["id"])["items"]
     assert any(a["user"]["display_name"] in desk.locator("#firm-card").inner_text() for a in held)
     assert desk.console_errors == []
+
+
+def test_on_a_tablet_the_pages_fit_the_width(desk, live_server):
+    desk.set_viewport_size({"width": 820, "height": 1180})
+    log_in(desk, live_server.url, "visit-rate?period=2026-11", *MANAGER)
+    desk.locator("#report").wait_for()
+    for path in ("", "visit-rate?period=2026-11", "overdue", "coverage"):
+        desk.goto(f"{live_server.url}/console/{path}")
+        desk.locator("#page:not([hidden])").wait_for()
+        desk.wait_for_load_state("networkidle")
+        fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+        assert desk.evaluate(fits), path
+    shot(desk, "console-tablet-coverage")

@@ -65,10 +65,45 @@ async function upload(mode) {
   }
 }
 
+const LABELLED = ["uscc", "name", "org_unit_id", "lat", "lon", "crs", "radius_m"];
+const label = (field) => {
+  const last = field.split(".").pop();
+  return LABELLED.includes(last) ? t(`console.field_${last}`) : field;
+};
+
+// The API checks everything (the USCC's check character included); the page lists what it says.
+async function register(form) {
+  const v = (name) => form.elements[name].value.trim();
+  const number = (name) => (v(name) === "" ? undefined : Number(v(name)));
+  const body = { uscc: v("uscc"), name: v("name"), org_unit_id: Number(v("org_unit_id")),
+    sites: [{ name: "主址", crs: v("crs"), radius_m: number("radius_m"),
+      point: { lat: number("lat"), lon: number("lon") } }] };
+  $("new-firm-errors").replaceChildren();
+  try {
+    const firm = await api("/firms", { method: "POST", body });
+    $("new-firm-errors").replaceChildren(el("li", { class: "ok" }, t("console.firm_registered", firm)));
+    form.reset();
+    $("firm-q").value = firm.uscc;
+    page = 1;
+    await loadFirms();
+  } catch (err) {
+    const errors = err instanceof ApiError ? err.problem?.errors : null;
+    $("new-firm-errors").replaceChildren(...(errors
+      ? Object.entries(errors).map(([field, messages]) => el("li", { dataset: { field } },
+        `${label(field)}：${[].concat(messages).join("；")}`))
+      : [el("li", {}, err.explain ? err.explain() : String(err))]));
+  }
+}
+
 async function render() {
   const list = await api("/org-units", { query: { page_size: 200 } });
   for (const u of list.items) units.set(u.id, u.name);
   $("import-unit").append(...list.items.map((u) => el("option", { value: u.id }, u.name)));
+  $("nf-unit").append(...list.items.map((u) => el("option", { value: u.id }, u.name)));
+  $("new-firm").addEventListener("submit", (event) => {
+    event.preventDefault();
+    register(event.currentTarget).catch(showError);
+  });
   $("firm-search").addEventListener("submit", (event) => {
     event.preventDefault();
     page = 1;
