@@ -105,5 +105,7 @@ def _init_http(app: Flask) -> None:
 
 def _init_web(app: Flask) -> None:
     from fieldapp.web import init_web
+    from fieldapp.web.console import blp as console_blp
 
     init_web(app)
+    app.register_blueprint(console_blp)

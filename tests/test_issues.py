@@ -517,6 +517,17 @@ def test_lists_filter_in_scope(scene):
     assert s.get(f"{ISSUES}?period=2026-03", "admin")["total"] == 0
 
 
+def test_staff_lists_and_views_name_the_firm_even_for_handlers(scene):
+    s = scene
+    one = s.raise_()
+    s.do(one, "accept", "a_manager")
+    s.do(one, "dispatch", "a_manager", department_id=s.land.id)
+    listed = s.get(ISSUES, "handler")["items"]
+    assert [(i["id"], i["firm_name"]) for i in listed] == [(one["id"], "秦川机械")]
+    assert s.get(f"{ISSUES}/{one['id']}", "handler")["firm_name"] == "秦川机械"
+    assert "firm_name" not in s.get(f"{ISSUES}/{one['id']}", "firm1")
+
+
 def test_the_job_flags_overdue_raises_supervision_and_closes_unrated(scene, app):
     s = scene
     late = s.raise_()

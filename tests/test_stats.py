@@ -18,6 +18,7 @@ from models import (
     Firm,
     Project,
     ProjectStageChange,
+    ServiceTeam,
     Site,
     SlotHorizon,
     Visit,
@@ -312,6 +313,26 @@ def test_overdue_lists_who_has_not_been_visited_longest_first(client, scene, as_
     assert csv_resp.get_data(as_text=True).count("\n") == 3
 
 
+def test_overdue_narrows_to_one_service_team(client, scene, as_):
+    team = ServiceTeam(name="要素保障服务团", org_unit_id=scene.world.city.id)
+    db.session.add(team)
+    db.session.flush()
+    scene.users["c1"].service_team_id = team.id
+    db.session.commit()
+    mine, theirs = scene.firm(), scene.firm()
+    scene.assign("c1", mine)
+    scene.assign("c2", theirs)
+    query = {"as_of": "2026-10-25", "team_id": team.id}
+    items = client.get(OVERDUE, query_string=query, headers=as_("a_manager")).get_json()["items"]
+    assert [i["target_id"] for i in items] == [mine.id]
+    everyone = client.get(OVERDUE, query_string={"as_of": "2026-10-25"},
+                          headers=as_("a_manager")).get_json()["items"]
+    assert {i["target_id"] for i in everyone} == {mine.id, theirs.id}
+    csv_resp = client.get(OVERDUE, query_string={**query, "format": "csv"},
+                          headers=as_("a_manager"))
+    assert csv_resp.get_data(as_text=True).count("\n") == 2
+
+
 def test_trend_gives_the_totals_for_each_month(client, scene, as_):
     f = scene.firm()
     scene.assign("c1", f, starts="2026-08-10")
@@ -358,6 +379,10 @@ def test_the_coverage_map(client, scene, as_):
     assert (props[visited.id]["met"], props[missed.id]["met"]) == (1, 0)
     assert props[visited.id]["last_visit"].startswith("2026-10-05")
     assert resp.get_json()["features"][0]["geometry"]["coordinates"] == [108.71, 34.33]
+    assert (props[visited.id]["open"], props[missed.id]["open"]) == (0, 0)  # October is over
+    running = client.get("/api/v1/stats/coverage.geojson", headers=as_("a_manager"),
+                         query_string={"period": scope.today().strftime("%Y-%m")}).get_json()
+    assert {f["properties"]["open"] for f in running["features"]} == {1}
 
 
 def test_drill_down_from_a_row_to_its_slots(client, scene, as_, world):

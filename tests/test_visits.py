@@ -517,18 +517,38 @@ def test_the_review_queue_and_decisions(client, scene, as_):
                                    "reason_code": "not_visited"}, headers=as_("a_manager"))
     assert again.status_code == 409 and again.get_json()["current_decision"] == "approve"
     resp = client.post(url, json={"decision": "reject", "reason_code": "not_visited",
-                                  "supersede": True}, headers=as_("admin"))
+                                  "note": "企业称当天无人来访", "supersede": True},
+                       headers=as_("admin"))
     got = resp.get_json()
     assert got["status"] == "rejected" and got["countable"] is False
     assert [r["decision"] for r in got["reviews"]] == ["approve", "reject"]
     assert got["reviews"][1]["supersedes_id"] == got["reviews"][0]["id"]
     # An accepted visit may be rejected after the fact too.
     resp = client.post(f"{VISITS}/{good['id']}/review", json={
-        "decision": "reject", "reason_code": "duplicate"}, headers=as_("a_manager"))
+        "decision": "reject", "reason_code": "duplicate", "note": "与前一条重复"},
+        headers=as_("a_manager"))
     assert resp.get_json()["status"] == "rejected"
     bad = client.post(url, json={"decision": "maybe", "reason_code": "x"},
                       headers=as_("admin"))
     assert problem_fields(bad) == {"decision", "reason_code"}
+
+
+def test_a_rejection_without_a_note_is_refused_and_changes_nothing(client, scene, as_):
+    visit = client.post(VISITS, json=body(scene.firm, offset(*GATE, 0, 3000)),
+                        headers=as_("commissioner")).get_json()
+    assert visit["status"] == "needs_review"
+    url = f"{VISITS}/{visit['id']}/review"
+    for note in (None, "", "   "):
+        decision = {"decision": "reject", "reason_code": "not_visited"}
+        if note is not None:
+            decision["note"] = note
+        resp = client.post(url, json=decision, headers=as_("a_manager"))
+        assert resp.status_code == 422 and problem_fields(resp) == {"note"}
+    got = client.get(f"{VISITS}/{visit['id']}", headers=as_("a_manager")).get_json()
+    assert (got["status"], got["reviews"]) == ("needs_review", [])
+    approve = client.post(url, json={"decision": "approve", "reason_code": "no_signal"},
+                          headers=as_("a_manager"))
+    assert approve.status_code == 200  # approving needs no note
 
 
 def test_filing_and_reviewing_through_the_api_move_the_visit_rate_at_once(client, scene, as_):
@@ -550,7 +570,8 @@ def test_filing_and_reviewing_through_the_api_move_the_visit_rate_at_once(client
         headers=as_("a_manager"))
     assert (scene.firm.id, True, False) in firm_row()
     client.post(f"{VISITS}/{far['id']}/review", json={
-        "decision": "reject", "reason_code": "not_visited", "supersede": True},
+        "decision": "reject", "reason_code": "not_visited", "note": "未到现场",
+        "supersede": True},
         headers=as_("admin"))
     assert (scene.firm.id, False, False) in firm_row()
     # 5 km from the last fix a moment ago: an impossible trip, so it waits for review.
@@ -599,7 +620,8 @@ def test_the_phone_list_shows_the_last_countable_visit_and_what_is_due(client, s
         sent["captured_at"])
     assert row(scene.park_firm)["due_this_period"] is True
     client.post(f"{VISITS}/{visit['id']}/review", json={"decision": "reject",
-                                                        "reason_code": "not_visited"},
+                                                        "reason_code": "not_visited",
+                                                        "note": "未到现场"},
                 headers=as_("a_manager"))
     assert row(scene.firm)["due_this_period"] is True
     client.post(f"{VISITS}/{far['id']}/review", json={"decision": "approve",

@@ -2,11 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
+from fieldapp.extensions import db
 from fieldapp.fields import Id
 from fieldapp.issues.lifecycle import ACTIONS
 from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.routes import PeriodField
-from models import ISSUE_SOURCES, ISSUE_STATES, RATINGS, RESULT_CODES
+from models import ISSUE_SOURCES, ISSUE_STATES, RATINGS, RESULT_CODES, Firm
 
 Text = fields.String
 
@@ -16,6 +17,11 @@ class Attachment(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     url = fields.Url(required=True, schemes={"https", "http"})
+
+
+def _firm_name(issue) -> str | None:
+    firm = db.session.get(Firm, issue.firm_id)  # the identity map serves repeats in a page
+    return firm.name if firm is not None else None
 
 
 class IssueCreate(Schema):
@@ -93,6 +99,9 @@ class IssueOut(Schema):
     id = fields.Integer()
     tracking_no = fields.String()
     firm_id = fields.Integer()
+    firm_name = fields.Function(lambda issue: _firm_name(issue), metadata={
+        "description": "the firm's name, so staff who may not read the firm (handlers) know "
+                       "whom the issue concerns"})
     visit_id = fields.Integer(allow_none=True)
     org_unit_id = fields.Integer()
     source = fields.String()
@@ -132,6 +141,7 @@ class IssueSummaryOut(Schema):
     id = fields.Integer()
     tracking_no = fields.String()
     firm_id = fields.Integer()
+    firm_name = fields.Function(lambda issue: _firm_name(issue))
     org_unit_id = fields.Integer()
     source = fields.String()
     category = fields.String()

@@ -90,6 +90,7 @@ class OverdueQuery(Schema):
     as_of = fields.Date(validate=_past_or_today, metadata={
         "description": "default: today (Asia/Shanghai); from 2000 to today"})
     org_unit_id = QueryId()
+    team_id = QueryId(metadata={"description": "only the people of this service team"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
     @post_load
@@ -206,7 +207,8 @@ class Coverage(MethodView):
     @blp.response(200, content_type="application/geo+json")
     def get(self, args):
         """Firms with slots due in the period as GeoJSON points (first active site, WGS-84)
-        with ``due``, ``met``, ``pending`` and ``last_visit`` properties, for a map coloured by
+        with ``due``, ``met``, ``pending``, ``open`` (slots still running) and ``last_visit``
+        properties, for a map coloured by
         coverage."""
         body = coverage(current_principal(), args["period"], args.get("org_unit_id"))
         resp = jsonify(plain(body))
@@ -225,8 +227,10 @@ class Overdue(MethodView):
     def get(self, args):
         """Assignments in force on ``as_of`` whose running slot has no countable visit yet:
         never visited first, then the longest since the last countable visit (by anyone
-        assigned). Closed firms are left out. ``format=csv`` for spreadsheets."""
-        rows = overdue(current_principal(), args["as_of"], args.get("org_unit_id"))
+        assigned). Closed firms are left out. ``org_unit_id`` narrows to a subtree, ``team_id``
+        to one service team. ``format=csv`` for spreadsheets."""
+        rows = overdue(current_principal(), args["as_of"], args.get("org_unit_id"),
+                       args.get("team_id"))
         name = f"overdue-{args['as_of'].isoformat()}"
         if args["format"] == "csv":
             return csv_response(rows, OVERDUE_COLUMNS, f"{name}.csv")

@@ -223,11 +223,13 @@ def _last_countable(column, target, moment: datetime):
         Visit.captured_at <= moment).scalar_subquery()
 
 
-def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -> list[dict]:
+def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
+            team_id: int | None = None) -> list[dict]:
     """Assignments in force on ``as_of`` whose slot running then has no countable visit yet
     (by anyone assigned), never-visited first, then the longest since the last countable visit.
-    Firms closed by then are left out; visits after ``as_of`` do not count. One query of plain
-    rows: a county's list reads no entities."""
+    Firms closed by then are left out; visits after ``as_of`` do not count. ``team_id`` keeps
+    the people of one service team. One query of plain rows: a county's list reads no
+    entities."""
     root = _root(principal, org_unit_id)
     moment = min(local_midnight(as_of + timedelta(days=1)), utcnow()) - timedelta(microseconds=1)
     rows = db.session.execute(
@@ -249,7 +251,8 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None) -
         .outerjoin(Project, Project.id == Assignment.project_id)
         .where(scope.visible(Assignment, principal),
                Assignment.org_unit_id.in_(_subtree(root)), Assignment.starts_on <= as_of,
-               Assignment.ends_on.is_(None) | (Assignment.ends_on >= as_of))).all()
+               Assignment.ends_on.is_(None) | (Assignment.ends_on >= as_of),
+               *([User.service_team_id == team_id] if team_id is not None else []))).all()
     slots_of: dict = {}
     out = []
     for a in rows:
@@ -332,7 +335,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
 def coverage(principal: Principal, period: Period, org_unit_id: int | None = None) -> dict:
     """Firms with slots due in ``period`` as a FeatureCollection with their coverage."""
     root = _root(principal, org_unit_id)
-    per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending,
+    per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
                             "last_visit": r.last_visit}
                 for r in db.session.execute(
                     select(VisitSlot.firm_id, *_slot_measures(scope.today()),

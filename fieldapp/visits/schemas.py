@@ -286,3 +286,9 @@ class ReviewCreate(Schema):
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     supersede = fields.Boolean(load_default=False, metadata={
         "description": "required to replace an earlier decision (which stays on record)"})
+
+    @validates_schema
+    def _note_to_reject(self, data, **_kwargs):
+        """A rejection un-counts someone's visit: the reviewer says why in words too."""
+        if data.get("decision") == "reject" and not (data.get("note") or "").strip():
+            raise ValidationError("Required to reject a visit.", "note")

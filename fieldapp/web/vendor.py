@@ -72,6 +72,11 @@ PACKAGES: dict[str, dict] = {
                   "dist/images/marker-shadow.png": "images/marker-shadow.png",
                   "LICENSE": "LICENSE"},
     },
+    "uplot": {
+        "version": "1.6.32", "use": "the console's charts (visit-rate trend)",
+        "files": {"dist/uPlot.esm.js": "uPlot.esm.js", "dist/uPlot.min.css": "uPlot.min.css",
+                  "LICENSE": "LICENSE"},
+    },
     "swagger-ui-dist": {
         "version": "5.35.0", "use": "the API docs page at /api/docs",
         "files": {"swagger-ui-bundle.js": "swagger-ui-bundle.js",

@@ -1,0 +1,102 @@
+"""The dispatch and department desks in a real browser: an issue from acceptance to resolution,
+and what the firm then sees on its timeline."""
+
+import json
+
+from sqlalchemy import select
+
+from models import Department, Issue
+from tests.web.browser import assert_accessible, shot
+from tests.web.console_support import (
+    Api,
+    desk_page,  # noqa: F401  (the desk fixture)
+    log_in,
+)
+
+MANAGER = ("manager", "fieldapp-manager")
+HANDLER = ("handler", "fieldapp-handler")
+FIRM = ("firm", "fieldapp-firm")
+TITLE = "技术工人招聘困难"  # the demo firm's own issue, waiting to be accepted
+
+
+def _act(desk, issue_id, action, **fields):
+    desk.locator(f'#issues tr[data-issue="{issue_id}"] button').click()
+    desk.locator(f'#issue-actions button[data-action="{action}"]').click()
+    for name, value in fields.items():
+        target = desk.locator(f"#act-{name}")
+        if target.evaluate("e => e.tagName") == "SELECT":
+            target.select_option(label=value) if name == "department_id" else \
+                target.select_option(value)
+        else:
+            target.fill(value)
+    desk.locator("#action-form button[type=submit]").click()
+    desk.locator("#action-form").wait_for(state="detached")
+
+
+def _tab(desk, name):
+    desk.locator("#state-tabs").get_by_role("button", name=name, exact=True).click()
+
+
+def test_dispatch_sign_for_and_resolve_then_the_firm_sees_it(desk, live_server):
+    with live_server.db() as session:
+        issue_id = session.scalar(select(Issue.id).where(Issue.title == TITLE))
+        power = session.scalar(select(Department).where(Department.name == "国网咸阳供电公司"))
+        power_id, power_name = power.id, power.name
+    log_in(desk, live_server.url, "dispatch", *MANAGER)
+    desk.locator(f'#issues tr[data-issue="{issue_id}"]').wait_for()
+    _act(desk, issue_id, "accept", internal="企业诉求明确，受理")
+    _tab(desk, "待转办")
+    desk.locator(f'#issues tr[data-issue="{issue_id}"]').wait_for()
+    _act(desk, issue_id, "dispatch", department_id=f"{power_name}",
+         internal="请三个工作日内联系企业")
+    with live_server.db() as session:
+        stored = session.get(Issue, issue_id)
+        assert (stored.state, stored.department_id) == ("dispatched", power_id)
+    # The staff timeline shows the internal note.
+    assert "请三个工作日内联系企业" in desk.locator("#issue-timeline").inner_text()
+    shot(desk, "console-dispatch")
+    assert_accessible(desk, context="dispatch desk")
+    desk.click("#log-out")
+    desk.wait_for_selector("#log-in:not([hidden])")
+
+    log_in(desk, live_server.url, "desk", *HANDLER)
+    desk.locator(f'#issues tr[data-issue="{issue_id}"]').wait_for()
+    assert desk.locator("#issue-list").get_by_text("超期").count() == 0
+    # What a handler may not do is not offered.
+    desk.locator(f'#issues tr[data-issue="{issue_id}"] button').click()
+    desk.locator('#issue-actions button[data-action="sign"]').wait_for()
+    offered = desk.locator("#issue-actions button").evaluate_all(
+        "bs => bs.map(b => b.dataset.action)")
+    assert sorted(offered) == ["return", "sign"]
+    _act(desk, issue_id, "sign")
+    _tab(desk, "办理中")
+    desk.locator(f'#issues tr[data-issue="{issue_id}"]').wait_for()
+    _act(desk, issue_id, "resolve", reply="已对接咸阳职业技术学院，下周举办专场招聘会",
+         result_code="solved", internal="人社局协办")
+    with live_server.db() as session:
+        stored = session.get(Issue, issue_id)
+        assert (stored.state, stored.result_code) == ("resolved", "solved")
+    shot(desk, "console-department-desk")
+    assert_accessible(desk, context="department desk")
+
+    timeline = Api(live_server.url, *FIRM).get(f"/issues/{issue_id}/timeline")
+    assert timeline["state"] == "resolved"
+    assert [e["state"] for e in timeline["events"]][-4:] == [
+        "accepted", "dispatched", "in_progress", "resolved"]
+    shown = json.dumps(timeline, ensure_ascii=False)
+    assert "专场招聘会" in shown
+    assert "人社局协办" not in shown and "请三个工作日内联系企业" not in shown
+    assert desk.console_errors == []
+
+
+def test_a_rejection_without_a_public_reason_is_refused_and_nothing_changes(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    raised = api.post("/issues", {"firm_id": 1, "category": "power", "title": "厂区停电频繁",
+                                  "source": "hotline"})
+    log_in(desk, live_server.url, "dispatch", *MANAGER)
+    desk.locator(f'#issues tr[data-issue="{raised["id"]}"] button').click()
+    desk.locator('#issue-actions button[data-action="reject"]').click()
+    desk.locator("#action-form button[type=submit]").click()
+    desk.get_by_text("请检查：理由/说明（企业可见）").wait_for()
+    with live_server.db() as session:
+        assert session.get(Issue, raised["id"]).state == "submitted"
