@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from fieldapp.fields import Id
+from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.lifecycle import ACTIONS
 from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.routes import PeriodField
@@ -87,6 +88,7 @@ class IssueOut(Schema):
 
     id = fields.Integer()
     tracking_no = fields.String()
+    check_code = fields.Function(lambda issue: check_code(issue.tracking_no))
     firm_id = fields.Integer()
     visit_id = fields.Integer(allow_none=True)
     org_unit_id = fields.Integer()
@@ -126,6 +128,7 @@ class IssueSummaryOut(Schema):
 
     id = fields.Integer()
     tracking_no = fields.String()
+    check_code = fields.Function(lambda issue: check_code(issue.tracking_no))
     firm_id = fields.Integer()
     org_unit_id = fields.Integer()
     source = fields.String()

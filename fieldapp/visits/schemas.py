@@ -12,6 +12,7 @@ from marshmallow import (
 )
 
 from fieldapp.fields import Id
+from fieldapp.issues.checkcode import check_code
 from fieldapp.projects.schemas import QueryId
 from fieldapp.sites.schemas import Crs
 from geo import GeoError, parse_source
@@ -143,10 +144,11 @@ class ReviewOut(Schema):
 
 
 class RaisedIssueOut(Schema):
-    """An issue raised during the visit."""
+    """An issue raised during the visit, with the check code to hand to the firm."""
 
     id = fields.Integer()
     tracking_no = fields.String()
+    check_code = fields.Function(lambda issue: check_code(issue.tracking_no))
     category = fields.String()
     title = fields.String()
     description = fields.String(allow_none=True)

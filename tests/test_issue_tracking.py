@@ -1,0 +1,121 @@
+"""Following an issue without an account: check codes, the public ``POST /track``, its neutral
+answer and rate limit, and the resolved / closed-without-fix outcome, on both databases."""
+
+import pytest
+
+from fieldapp.issues.checkcode import ALPHABET, LENGTH, check_code, matches
+from tests.test_issues import ISSUES, Scene, staff_traces
+
+TRACK = "/api/v1/track"
+
+
+@pytest.fixture
+def scene(world, client, login, monkeypatch):
+    return Scene(world, client, login, monkeypatch)
+
+
+def public(client, number, code):
+    return client.post(TRACK, json={"tracking_no": number, "check_code": code})
+
+
+def test_check_codes_are_short_keyed_and_forgiving(app):
+    code = check_code("XY-2026-000001")
+    assert len(code) == LENGTH and set(code) <= set(ALPHABET)
+    assert code != check_code("XY-2026-000002")
+    assert matches("XY-2026-000001", f" {code[:3].lower()}-{code[3:]} ")
+    assert not matches("XY-2026-000001", code[::-1] if code[::-1] != code else "222222")
+    app.config["ISSUE_CHECK_CODE_KEY"] = "another key"
+    assert check_code("XY-2026-000001") != code   # keyed: not computable from the number
+
+
+def test_the_code_comes_with_the_number_wherever_an_issue_is_raised(scene):
+    s = scene
+    by_firm = s.raise_()
+    assert by_firm["check_code"] == check_code(by_firm["tracking_no"])
+    by_hotline = s.raise_("a_manager", source="hotline")
+    assert by_hotline["check_code"] == check_code(by_hotline["tracking_no"])
+    # The firm finds the hotline issue's code in its own account (list and detail).
+    listed = {i["tracking_no"]: i["check_code"] for i in s.get(ISSUES, "firm1")["items"]}
+    assert listed[by_hotline["tracking_no"]] == by_hotline["check_code"]
+    assert s.get(f"{ISSUES}/{by_hotline['id']}", "firm1")["check_code"] == \
+        by_hotline["check_code"]
+    # An Open311 client gets it in the answer to its POST and in keyed reads, never keyless.
+    key = s.open311_key()
+    created = s.client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "land", "description": "用地",
+        "attribute[firm_uscc]": s.firms[0].uscc}).get_json()[0]
+    assert created["check_code"] == check_code(created["service_request_id"])
+    keyed = s.client.get(f"/open311/v2/requests/{created['service_request_id']}.json",
+                         query_string={"api_key": key}).get_json()[0]
+    assert keyed["check_code"] == created["check_code"]
+    s.client.application.config["OPEN311_PUBLIC_READS"] = True
+    keyless = s.client.get(f"/open311/v2/requests/{created['service_request_id']}.json"
+                           ).get_json()[0]
+    assert "check_code" not in keyless
+
+
+def test_number_and_code_show_the_public_timeline_and_nothing_internal(scene):
+    s = scene
+    issue = s.raise_()
+    internal = ["领导批示：优先办理", "内部编号 PX-17"]
+    s.do(issue, "accept", "a_manager", internal_text=internal[0])
+    s.do(issue, "dispatch", "a_manager", department_id=s.land.id, internal_text=internal[1])
+    resp = public(s.client, issue["tracking_no"].lower(), issue["check_code"].lower())
+    assert resp.status_code == 200, resp.get_json()
+    view = resp.get_json()
+    assert [e["label"] for e in view["events"]] == ["已提交", "已受理", "已转办至自然资源局"]
+    assert view["department"] == "自然资源局" and view["deadline"]
+    assert view["next_step"] == "等待自然资源局签收"
+    assert view["outcome"] is None and view["fixed"] is None
+    assert staff_traces(view, internal) == []
+    assert "check_code" not in view and "id" not in view and "firm_id" not in view
+    s.do(issue, "sign", "handler")
+    s.do(issue, "resolve", "handler", reply="已办理", result_code="solved")
+    view = public(s.client, issue["tracking_no"], issue["check_code"]).get_json()
+    assert (view["outcome"], view["outcome_label"], view["fixed"]) == ("resolved", "已解决", True)
+
+
+def test_closed_without_a_fix_reads_apart_from_resolved(scene):
+    s = scene
+    rejected = s.raise_()
+    s.do(rejected, "reject", "a_manager", text="不属于营商环境诉求")
+    not_ours = s.raise_()
+    s.do(not_ours, "accept", "a_manager")
+    s.do(not_ours, "dispatch", "a_manager", department_id=s.land.id)
+    s.do(not_ours, "sign", "handler")
+    s.do(not_ours, "resolve", "handler", reply="请向法院起诉", result_code="not_our_duty")
+    outcomes = {}
+    for one in (rejected, not_ours):
+        view = public(s.client, one["tracking_no"], one["check_code"]).get_json()
+        outcomes[view["outcome"]] = (view["fixed"], view["outcome_label"])
+    assert outcomes == {"rejected": (False, "未解决：不予受理"),
+                        "not_our_duty": (False, "未解决：不属于受理范围")}
+
+
+def test_wrong_code_unknown_number_and_junk_get_one_neutral_answer(scene):
+    s = scene
+    mine, theirs = s.raise_(), s.raise_("firm2", firm=1)
+    answers = [public(s.client, mine["tracking_no"], theirs["check_code"]),
+               public(s.client, "XY-2026-999999", mine["check_code"]),
+               public(s.client, "' OR 1=1 --", "\x00abc")]
+    assert {r.status_code for r in answers} == {404}
+    assert len({r.get_json()["detail"] for r in answers}) == 1
+    assert mine["tracking_no"] not in str([r.get_json() for r in answers])
+    missing = s.client.post(TRACK, json={"tracking_no": mine["tracking_no"]})
+    assert missing.status_code == 422 and "check_code" in missing.get_json()["errors"]
+
+
+def test_failed_lookups_are_limited_per_address_then_even_the_right_code_waits(scene, app):
+    s = scene
+    app.config["TRACK_FAILURES_PER_ADDRESS"] = "3 per 10 minutes"
+    issue = s.raise_()
+    assert public(s.client, issue["tracking_no"], issue["check_code"]).status_code == 200
+    for _ in range(3):
+        assert public(s.client, issue["tracking_no"], "222222").status_code == 404
+    # Successes do not count; failures do, and past the limit the address waits.
+    blocked = public(s.client, issue["tracking_no"], issue["check_code"])
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    other = s.client.post(TRACK, json={"tracking_no": issue["tracking_no"],
+                                       "check_code": issue["check_code"]},
+                          environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 200
