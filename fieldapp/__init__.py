@@ -102,5 +102,7 @@ def _init_http(app: Flask) -> None:
 
 def _init_web(app: Flask) -> None:
     from fieldapp.web import init_web
+    from fieldapp.web.firm import blp as firm_pages
 
     init_web(app)
+    app.register_blueprint(firm_pages)
