@@ -70,6 +70,7 @@ def _init_http(app: Flask) -> None:
     from fieldapp.assignments.routes import blp as assignments_blp
     from fieldapp.audit.routes import blp as audit_blp
     from fieldapp.auth.routes import blp as auth_blp
+    from fieldapp.credentials.routes import blp as credentials_blp
     from fieldapp.errors import register_error_handlers
     from fieldapp.fields import IdConverter
     from fieldapp.firms.import_routes import blp as firm_import_blp
@@ -92,7 +93,8 @@ def _init_http(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,
-                assignments_blp, visits_blp, issues_blp, issue_admin_blp, stats_blp):
+                assignments_blp, visits_blp, issues_blp, issue_admin_blp, stats_blp,
+                credentials_blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(open311_blp)

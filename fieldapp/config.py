@@ -61,6 +61,11 @@ DEFAULTS: dict[str, object] = {
     # look-ups of POST /track allowed per client address.
     "ISSUE_CHECK_CODE_KEY": "",
     "TRACK_FAILURES_PER_ADDRESS": "20 per 10 minutes",
+    # The visitor's e-credential (电子亮证): its signing key ("" = derived from SECRET_KEY under
+    # its own label), lifetime in seconds, and refused checks allowed per client address.
+    "CREDENTIAL_KEY": "",
+    "CREDENTIAL_TTL": 300,
+    "CREDENTIAL_FAILURES_PER_ADDRESS": "20 per 10 minutes",
     # Open311: may anyone read requests without an api_key (then without description,
     # address or position)?
     "OPEN311_PUBLIC_READS": False,

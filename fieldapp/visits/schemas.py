@@ -111,6 +111,14 @@ def _point(visit) -> dict:
     return {"lat": point.y, "lon": point.x}
 
 
+def _firm_confirmation(visit) -> dict | None:
+    c = visit.firm_confirmation
+    if c is None:
+        return None
+    return {"confirmed": True, "confirmed_at": c.confirmed_at.isoformat(),
+            "day": c.day.isoformat(), "rating": c.rating}
+
+
 class VerificationOut(Schema):
     """What the server concluded, and what it compared with what."""
 
@@ -129,6 +137,9 @@ class VerificationOut(Schema):
     site_version = fields.Integer()
     rule_version = fields.String()
     position_wgs84 = fields.Function(_point)
+    firm_confirmation = fields.Function(_firm_confirmation, metadata={
+        "description": "the firm's own confirmation of this visit (second evidence, beside "
+                       "GPS; null when none): when, and the firm's optional rating"})
 
 
 class ReviewOut(Schema):

@@ -24,3 +24,16 @@ blp = Blueprint("firm", __name__, template_folder="templates", static_folder="st
 def track():
     """Follow an issue by tracking number and check code."""
     return render_template("firm/track.html")
+
+
+@blp.route("/verify")
+@blp.route("/verify/<string(maxlength=80):token>")
+def verify(token=None):
+    """Check a visitor's e-credential: from its QR code (the token in the URL) or typed."""
+    return render_template("firm/verify.html", token=token)
+
+
+@blp.route("/app/credential")
+def credential():
+    """The commissioner's or butler's own e-credential screen (linked from the phone app)."""
+    return render_template("firm/credential.html")
