@@ -119,3 +119,49 @@ def test_failed_lookups_are_limited_per_address_then_even_the_right_code_waits(s
                                        "check_code": issue["check_code"]},
                           environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert other.status_code == 200
+
+
+def jpeg_bytes(colour=(200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload(client, issue, headers, data, name="现场.jpg"):
+    import io
+
+    return client.post(f"{ISSUES}/{issue['id']}/attachments", headers=headers,
+                       data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_a_firm_attaches_photos_and_pdfs_judged_by_their_bytes(scene, app, tmp_path):
+    s = scene
+    app.config["PHOTO_DIR"] = str(tmp_path)
+    issue = s.raise_()
+    photo = jpeg_bytes()
+    first = upload(s.client, issue, s.h("firm1"), photo, "配电房.txt")
+    assert first.status_code == 201, first.get_json()
+    stored = first.get_json()
+    assert (stored["content_type"], stored["name"]) == ("image/jpeg", "配电房.txt")
+    assert upload(s.client, issue, s.h("firm1"), photo).status_code == 200   # a replay
+    pdf = upload(s.client, issue, s.h("firm1"), b"%PDF-1.4\n1 0 obj\n%%EOF\n", "批复.pdf")
+    assert pdf.status_code == 201 and pdf.get_json()["content_type"] == "application/pdf"
+    assert upload(s.client, issue, s.h("firm1"), b"MZ\x90\x00 not a photo",
+                  "photo.jpg").status_code == 415
+    broken = upload(s.client, issue, s.h("firm1"), b"\xff\xd8\xff\xe0 broken", "x.jpg")
+    assert broken.status_code == 422 and "file" in broken.get_json()["errors"]
+    app.config["PHOTO_MAX_BYTES"] = 100
+    assert upload(s.client, issue, s.h("firm1"), jpeg_bytes((1, 2, 3))).status_code == 413
+    assert upload(s.client, issue, s.h("firm2"), photo).status_code == 404   # another firm
+    assert upload(s.client, issue, s.h("handler"), photo).status_code == 404
+    got = s.client.get(stored["url"], headers=s.h("firm1"))
+    assert got.status_code == 200 and got.data == photo and got.mimetype == "image/jpeg"
+    assert s.client.get(stored["url"], headers=s.h("firm2")).status_code == 404
+    view = s.get(f"{ISSUES}/{issue['id']}", "firm1")
+    assert [a["content_type"] for a in view["attachments"]] == ["image/jpeg",
+                                                                 "application/pdf"]

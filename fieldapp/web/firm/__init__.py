@@ -37,3 +37,21 @@ def verify(token=None):
 def credential():
     """The commissioner's or butler's own e-credential screen (linked from the phone app)."""
     return render_template("firm/credential.html")
+
+
+@blp.route("/firm/")
+def my_issues():
+    """A firm user's issues, newest first."""
+    return render_template("firm/issues.html")
+
+
+@blp.route("/firm/issues/new")
+def raise_issue():
+    """Raise an issue, with photos or documents; the tracking number and check code at once."""
+    return render_template("firm/raise.html")
+
+
+@blp.route("/firm/issues/<int:issue_id>")
+def issue(issue_id):
+    """One issue's timeline with what the firm may do now (rate, confirm, reopen)."""
+    return render_template("firm/issue.html", issue_id=issue_id)
