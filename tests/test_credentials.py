@@ -194,3 +194,16 @@ def test_firm_confirmed_does_not_outweigh_flags_about_doctored_evidence(client, 
     reject = client.post(f"/api/v1/visits/{mocked['id']}/review", json={
         "decision": "reject", "reason_code": "firm_confirmed"}, headers=as_("a_manager"))
     assert reject.status_code == 422
+
+
+def test_an_issue_raised_on_a_visit_comes_back_with_its_check_code_for_the_firm(
+        client, scene, as_):
+    from fieldapp.issues.checkcode import check_code
+
+    visit = file_visit(client, as_, scene.firm, issues=[{"category": "power",
+                                                         "title": "二期用电容量不足"}])
+    raised = visit["issues"][0]
+    assert raised["check_code"] == check_code(raised["tracking_no"])
+    tracked = client.post("/api/v1/track", json={"tracking_no": raised["tracking_no"],
+                                                  "check_code": raised["check_code"]})
+    assert tracked.status_code == 200 and tracked.get_json()["title"] == "二期用电容量不足"
