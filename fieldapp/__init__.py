@@ -70,6 +70,7 @@ def _init_http(app: Flask) -> None:
     from fieldapp.assignments.routes import blp as assignments_blp
     from fieldapp.audit.routes import blp as audit_blp
     from fieldapp.auth.routes import blp as auth_blp
+    from fieldapp.credentials.routes import blp as credentials_blp
     from fieldapp.errors import register_error_handlers
     from fieldapp.fields import IdConverter
     from fieldapp.firms.import_routes import blp as firm_import_blp
@@ -92,7 +93,8 @@ def _init_http(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (auth_blp, org_blp, users_blp, audit_blp, firm_import_blp, firms_blp, projects_blp,
-                assignments_blp, visits_blp, issues_blp, issue_admin_blp, stats_blp):
+                assignments_blp, visits_blp, issues_blp, issue_admin_blp, stats_blp,
+                credentials_blp):
         api.register_blueprint(blp)
     from fieldapp.apidoc import document_errors
 
@@ -106,6 +108,8 @@ def _init_http(app: Flask) -> None:
 def _init_web(app: Flask) -> None:
     from fieldapp.web import init_web
     from fieldapp.web.console import blp as console_blp
+    from fieldapp.web.firm import blp as firm_pages
 
     init_web(app)
     app.register_blueprint(console_blp)
+    app.register_blueprint(firm_pages)

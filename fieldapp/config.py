@@ -57,6 +57,17 @@ DEFAULTS: dict[str, object] = {
     "ISSUE_REOPEN_WINDOW_DAYS": 15,
     "ISSUE_AUTO_CLOSE_DAYS": 10,
     "ISSUE_SUPERVISE_AFTER_DAYS": 5,
+    # Issue check codes (查询码): the key deriving them ("" = derived from SECRET_KEY), and failed
+    # look-ups of POST /track allowed per client address.
+    "ISSUE_CHECK_CODE_KEY": "",
+    # Most files (photos, PDFs) attached to one issue; each at most PHOTO_MAX_BYTES.
+    "ISSUE_MAX_ATTACHMENTS": 9,
+    "TRACK_FAILURES_PER_ADDRESS": "20 per 10 minutes",
+    # The visitor's e-credential (电子亮证): its signing key ("" = derived from SECRET_KEY under
+    # its own label), lifetime in seconds, and refused checks allowed per client address.
+    "CREDENTIAL_KEY": "",
+    "CREDENTIAL_TTL": 300,
+    "CREDENTIAL_FAILURES_PER_ADDRESS": "20 per 10 minutes",
     # Open311: may anyone read requests without an api_key (then without description,
     # address or position)?
     "OPEN311_PUBLIC_READS": False,

@@ -283,3 +283,13 @@ def require_visit_reviewer(principal: Principal, visit: Visit) -> None:
         raise forbidden("Only managers review visits.")
     if visit.user_id == principal.user_id:
         raise forbidden("Nobody reviews their own visits.")
+
+
+def holds_firm(user_id: int, firm_id: int, day: date) -> bool:
+    """True when ``user_id`` is assigned to the firm on ``day``: directly (a commissioner), or
+    through a project the firm owns (a butler). The e-credential's "assigned to us" answer."""
+    owned = select(Project.id).where(Project.owner_firm_id == firm_id)
+    return db.session.scalar(select(Assignment.id).where(
+        assignments_on(user_id, day),
+        or_(Assignment.firm_id == firm_id, Assignment.project_id.in_(owned))).limit(1)) \
+        is not None

@@ -3,6 +3,7 @@
 from models.assignment import CADENCES, Assignment
 from models.audit import AuditEvent
 from models.base import Audited, Base, UTCDateTime, utcnow
+from models.confirmation import VISIT_RATINGS, FirmConfirmation
 from models.firm import FIRM_STATUSES, FIRM_TAGS, Firm, FirmTag, Site, SiteVersion
 from models.issue import (
     GOOD_RATINGS,
@@ -50,6 +51,7 @@ __all__ = [
     "REVIEW_DECISIONS",
     "REVIEW_REASONS",
     "ROLES",
+    "VISIT_RATINGS",
     "VISIT_STATUSES",
     "Assignment",
     "AuditEvent",
@@ -60,6 +62,7 @@ __all__ = [
     "CalendarYear",
     "Department",
     "Firm",
+    "FirmConfirmation",
     "FirmTag",
     "Issue",
     "IssueCategory",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Audited, Base, utcnow
 
 if TYPE_CHECKING:
+    from models.confirmation import FirmConfirmation
     from models.issue import Issue
 
 VISIT_STATUSES = ("accepted", "needs_review", "approved", "rejected")
@@ -29,7 +30,8 @@ VERDICTS = ("verified", "out_of_range", "inconclusive")
 PURPOSES = ("routine", "issue_followup", "policy", "project_stage", "other")
 REVIEW_DECISIONS = ("approve", "reject")
 REVIEW_REASONS = ("device_location_wrong", "no_signal", "met_at_other_address", "site_outdated",
-                  "verified_by_photo", "not_visited", "duplicate", "wrong_firm", "other")
+                  "verified_by_photo", "not_visited", "duplicate", "wrong_firm", "other",
+                  "firm_confirmed")
 
 
 def _in(column: str, values) -> str:
@@ -105,6 +107,11 @@ class Visit(Audited, Base):
         order_by="Issue.id", lazy="selectin", back_populates="visit")
     photos: Mapped[list["VisitPhoto"]] = relationship(
         order_by="VisitPhoto.id", lazy="selectin", back_populates="visit")
+    # The firm's own confirmation (second evidence next to GPS), when one matches this visit.
+    firm_confirmation: Mapped["FirmConfirmation | None"] = relationship(
+        "FirmConfirmation", primaryjoin="FirmConfirmation.visit_id == Visit.id",
+        foreign_keys="FirmConfirmation.visit_id", uselist=False, viewonly=True,
+        lazy="selectin")
 
     @property
     def countable(self) -> bool:

@@ -3,7 +3,7 @@ admins."""
 
 from datetime import date
 
-from flask import g
+from flask import current_app, g, request, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -11,8 +11,10 @@ from sqlalchemy import select
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
-from fieldapp.extensions import Blueprint, db
+from fieldapp.extensions import Blueprint, db, limiter
 from fieldapp.issues import lifecycle
+from fieldapp.issues.attachments import add_attachment, attachment_of, file_path
+from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.metrics import GROUPS as METRIC_GROUPS
 from fieldapp.issues.metrics import issue_metrics
 from fieldapp.issues.schemas import (
@@ -31,6 +33,7 @@ from fieldapp.issues.service import (
     suggested_departments,
     timeline,
     track,
+    track_public,
 )
 from fieldapp.issues.workdays import CalendarGap
 from fieldapp.pagination import PageArgs, page_of, paginate
@@ -62,6 +65,8 @@ def _view(issue: Issue) -> dict:
                                                    "butler", "handler"):
         body = plain(timeline(issue))
         body["id"] = issue.id
+        body["check_code"] = check_code(issue.tracking_no)
+        body["attachments"] = issue.attachments
         body["allowed_actions"] = lifecycle.allowed(parties_of(principal, issue), issue.state)
         return body
     return _staff_view(issue)
@@ -121,6 +126,41 @@ class IssueActions(MethodView):
         return _view(act(current_principal(), issue_id, data))
 
 
+@blp.route("/issues/<int:issue_id>/attachments")
+class IssueAttachments(MethodView):
+    """Files attached to an issue."""
+
+    decorators = [login_required()]
+
+    @blp.response(201)
+    @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    def post(self, issue_id):
+        """Attach a photo (JPEG, PNG, HEIC) or a PDF, multipart field ``file``; the type is read
+        from the bytes (else 415), images must decode (422), at most
+        ``FIELDAPP_PHOTO_MAX_BYTES`` (413) and ``FIELDAPP_ISSUE_MAX_ATTACHMENTS`` per issue
+        (422). The firm's users and whoever raised the issue; the same file again: 200."""
+        upload = request.files.get("file")
+        attachment, created = add_attachment(current_principal(), issue_id,
+                                             upload.filename if upload else None)
+        return attachment, 201 if created else 200
+
+
+@blp.route("/issues/<int:issue_id>/attachments/<string(length=64):sha256>/file")
+class IssueAttachmentFile(MethodView):
+    """An attachment's bytes."""
+
+    decorators = [login_required()]
+
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, issue_id, sha256):
+        """The file as uploaded, with its type (anyone who sees the issue)."""
+        found = attachment_of(current_principal(), issue_id, sha256)
+        return send_file(file_path(found["sha256"], found["content_type"]),
+                         mimetype=found["content_type"], max_age=86400,
+                         download_name=found["name"])
+
+
 @blp.route("/issues/<int:issue_id>/timeline")
 class IssueTimeline(MethodView):
     """What the firm sees."""
@@ -145,6 +185,27 @@ class Track(MethodView):
         """The public timeline of the issue with this tracking number (404 for a number the
         caller may not see, another firm's included)."""
         return plain(track(current_principal(), tracking_no))
+
+
+class PublicTrackIn(Schema):
+    """``POST /track``: what the firm types."""
+
+    tracking_no = fields.String(required=True, validate=validate.Length(1, 32))
+    check_code = fields.String(required=True, validate=validate.Length(1, 16))
+
+
+@blp.route("/track", methods=["POST"])
+@limiter.shared_limit(lambda: current_app.config["TRACK_FAILURES_PER_ADDRESS"],
+                      deduct_when=lambda response: response.status_code == 404,
+                      scope="track-address")
+@blp.arguments(PublicTrackIn)
+@blp.response(200)
+def track_without_account(data):
+    """Follow an issue without an account: its tracking number and check code (查询码) give
+    the public timeline. A wrong number, a wrong code or another firm's number all answer the
+    same 404. Failed look-ups are limited per client address (``TRACK_FAILURES_PER_ADDRESS``);
+    past the limit every look-up from that address answers 429 with Retry-After."""
+    return plain(track_public(data["tracking_no"], data["check_code"]))
 
 
 class MetricsQuery(Schema):

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from fieldapp.extensions import db
 from fieldapp.fields import Id
+from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.lifecycle import ACTIONS
 from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.routes import PeriodField
@@ -98,6 +99,7 @@ class IssueOut(Schema):
 
     id = fields.Integer()
     tracking_no = fields.String()
+    check_code = fields.Function(lambda issue: check_code(issue.tracking_no))
     firm_id = fields.Integer()
     firm_name = fields.Function(lambda issue: _firm_name(issue), metadata={
         "description": "the firm's name, so staff who may not read the firm (handlers) know "
@@ -140,6 +142,7 @@ class IssueSummaryOut(Schema):
 
     id = fields.Integer()
     tracking_no = fields.String()
+    check_code = fields.Function(lambda issue: check_code(issue.tracking_no))
     firm_id = fields.Integer()
     firm_name = fields.Function(lambda issue: _firm_name(issue))
     org_unit_id = fields.Integer()

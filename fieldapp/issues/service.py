@@ -44,6 +44,7 @@ from fieldapp import scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
+from fieldapp.issues import checkcode
 from fieldapp.issues import lifecycle as lc
 from fieldapp.issues.workdays import LOCAL_TZ, CalendarGap, WorkCalendar
 from models import (
@@ -552,8 +553,30 @@ def timeline(issue: Issue) -> dict:
         "department": department, "deadline": deadline, "overdue": shown.overdue,
         "supervision_level": shown.supervision_level,
         "next_step": lc.NEXT_STEPS[shown.state].format(department=department or "承办部门"),
-        "rating": issue.rating, "events": events,
+        "rating": issue.rating, "events": events, **outcome(issue),
     }
+
+
+# How an issue ended, kept apart on the firm's page: fixed, or closed without a fix.
+OUTCOME_LABELS = {"resolved": "已解决", "explained": "已答复说明",
+                  "not_our_duty": "未解决：不属于受理范围", "rejected": "未解决：不予受理",
+                  "merged": "已与其他诉求合并办理"}
+
+
+def outcome(issue: Issue) -> dict:
+    """``outcome``: None while open; ``resolved`` or ``explained`` (a reply the firm accepted
+    or can rate) when handled; ``not_our_duty``, ``rejected`` or ``merged`` when it ended without
+    a fix. ``fixed`` is True, False or None accordingly."""
+    if issue.state == "rejected":
+        code = "rejected"
+    elif issue.state == "merged":
+        code = "merged"
+    elif issue.state in ("resolved", "closed") and issue.result_code:
+        code = "resolved" if issue.result_code == "solved" else issue.result_code
+    else:
+        return {"outcome": None, "outcome_label": None, "fixed": None}
+    return {"outcome": code, "outcome_label": OUTCOME_LABELS[code],
+            "fixed": code in ("resolved", "explained")}
 
 
 def track(principal: Principal, tracking_no: str) -> dict:
@@ -563,6 +586,21 @@ def track(principal: Principal, tracking_no: str) -> dict:
         Issue.tracking_no == tracking_no))
     if issue is None:
         raise Problem(404, f"No issue {tracking_no} here.", slug="not-found")
+    return timeline(issue)
+
+
+NO_MATCH = "No issue matches this tracking number and check code."
+
+
+def track_public(tracking_no: str, code: str) -> dict:
+    """``POST /track``: the timeline for whoever holds the number and its check code. A wrong
+    number, a wrong code and a malformed one all get the same 404 (``NO_MATCH``), and the
+    code is computed either way so the answer takes the same time."""
+    number = tracking_no.strip().upper()
+    issue = db.session.scalar(select(Issue).where(Issue.tracking_no == number))
+    good = checkcode.matches(number, code)
+    if issue is None or not good:
+        raise Problem(404, NO_MATCH, slug="not-found")
     return timeline(issue)
 
 

@@ -31,6 +31,7 @@ from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle
+from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.service import new_issue, timeline
 from fieldapp.issues.workdays import LOCAL_TZ
 from models import Firm, Issue, IssueCategory, Open311Client, OrgUnit, User
@@ -148,7 +149,8 @@ def _request_view(issue: Issue, names: dict, full: bool) -> dict:
         "notes": notes,
     }
     if full:
-        body.update({"description": issue.description or issue.title,
+        body.update({"check_code": check_code(issue.tracking_no),
+                     "description": issue.description or issue.title,
                      "address": issue.address, "lat": issue.lat, "long": issue.lon})
     return body
 
@@ -268,5 +270,6 @@ def requests_create(fmt):
                       address=address)
     db.session.commit()
     return jsonify([{"service_request_id": issue.tracking_no,
+                     "check_code": check_code(issue.tracking_no),
                      "service_notice": lifecycle.NEXT_STEPS["submitted"],
                      "account_id": None}]), 201

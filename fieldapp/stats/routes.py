@@ -31,7 +31,8 @@ RATE_COLUMNS = (("label", "分组 Group"), ("due", "应走访 Due"), ("met", "�
                 ("pending_review", "待审走访 Pending review"), ("rejected", "驳回 Rejected"),
                 ("flagged_share", "异常占比 Flagged share"),
                 ("firms_visited", "走访企业数 Firms visited"),
-                ("on_time_share", "及时上传占比 On-time share"))
+                ("on_time_share", "及时上传占比 On-time share"),
+                ("firm_confirmed_share", "企业确认占比 Firm-confirmed share"))
 GROUP_TITLES = {"org_unit": "按单位 by unit", "team": "按服务队 by team",
                 "user": "按人员 by person", "firm_tag": "按企业标签 by firm tag"}
 TREND_COLUMNS = (("period", "周期 Period"), ("start", "开始 Start"), ("end", "结束 End"),

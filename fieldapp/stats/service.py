@@ -9,7 +9,9 @@ captured in the period that fall in the row:
 - ``visits``: filed; ``countable``: accepted or approved; ``pending_review``; ``rejected``;
 - ``flagged_share``: share of filed visits with at least one flag;
 - ``firms_visited``: distinct firms with a countable visit;
-- ``on_time_share``: share of filed visits uploaded within 24 hours of their capture.
+- ``on_time_share``: share of filed visits uploaded within 24 hours of their capture;
+- ``firm_confirmed`` / ``firm_confirmed_share``: filed visits the firm itself confirmed (a
+  confirmation matched to the visit: same person, firm and day), and their share of filed.
 
 Grouping: ``org_unit`` (the units directly below the report's root unit; a slot of the root
 itself is its own row), ``team`` (the assignee's service team), ``user``, ``firm_tag`` (a firm
@@ -35,6 +37,7 @@ from models import (
     COUNTABLE_STATUSES,
     Assignment,
     Firm,
+    FirmConfirmation,
     FirmTag,
     OrgUnit,
     Project,
@@ -164,12 +167,14 @@ def _visit_measures():
             _count(Visit.status == "rejected").label("rejected"),
             _count(func.json_array_length(Visit.flags) > 0).label("flagged"),
             _count(_timely()).label("timely"),
+            _count(Visit.id.in_(select(FirmConfirmation.visit_id).where(
+                FirmConfirmation.visit_id.is_not(None)))).label("firm_confirmed"),
             func.count(case((countable, Visit.firm_id)).distinct()).label("firms"))
 
 
 SLOT_FIELDS = ("due", "met", "pending", "open")
 VISIT_FIELDS = ("visits", "countable", "pending_review", "rejected", "flagged", "timely",
-                "firms")
+                "firms", "firm_confirmed")
 
 
 def _finish(row) -> dict:
@@ -182,6 +187,8 @@ def _finish(row) -> dict:
         "flagged_share": round(row["flagged"] / visits, 4) if visits else None,
         "firms_visited": row["firms"],
         "on_time_share": round(row["timely"] / visits, 4) if visits else None,
+        "firm_confirmed": row["firm_confirmed"],
+        "firm_confirmed_share": round(row["firm_confirmed"] / visits, 4) if visits else None,
     }
 
 

@@ -31,6 +31,7 @@ class UserOut(Schema):
     org_unit = fields.Nested(OrgUnitBrief)
     service_team_id = fields.Integer(allow_none=True)
     department_id = fields.Integer(allow_none=True)
+    firm_id = fields.Integer(allow_none=True)
     phone = fields.String(allow_none=True)
     is_active = fields.Boolean()
     # Not named after the password: nothing about a password (not even a key) is shown.

@@ -12,6 +12,7 @@ from marshmallow import (
 )
 
 from fieldapp.fields import Id
+from fieldapp.issues.checkcode import check_code
 from fieldapp.projects.schemas import QueryId
 from fieldapp.sites.schemas import Crs
 from geo import GeoError, parse_source
@@ -132,6 +133,14 @@ def _point(visit) -> dict:
     return {"lat": point.y, "lon": point.x}
 
 
+def _firm_confirmation(visit) -> dict | None:
+    c = visit.firm_confirmation
+    if c is None:
+        return None
+    return {"confirmed": True, "confirmed_at": c.confirmed_at.isoformat(),
+            "day": c.day.isoformat(), "rating": c.rating}
+
+
 class VerificationOut(Schema):
     """What the server concluded, and what it compared with what."""
 
@@ -150,6 +159,9 @@ class VerificationOut(Schema):
     site_version = fields.Integer()
     rule_version = fields.String()
     position_wgs84 = fields.Function(_point)
+    firm_confirmation = fields.Function(_firm_confirmation, metadata={
+        "description": "the firm's own confirmation of this visit (second evidence, beside "
+                       "GPS; null when none): when, and the firm's optional rating"})
 
 
 class PreviewOut(Schema):
@@ -183,10 +195,11 @@ class ReviewOut(Schema):
 
 
 class RaisedIssueOut(Schema):
-    """An issue raised during the visit."""
+    """An issue raised during the visit, with the check code to hand to the firm."""
 
     id = fields.Integer()
     tracking_no = fields.String()
+    check_code = fields.Function(lambda issue: check_code(issue.tracking_no))
     category = fields.String()
     title = fields.String()
     description = fields.String(allow_none=True)

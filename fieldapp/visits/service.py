@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldapp import scope
 from fieldapp.assignments.periods import local_date
 from fieldapp.auth.principal import Principal
+from fieldapp.credentials.service import link_new_visit
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues.service import new_issue
@@ -294,6 +295,7 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
                 title=raised["title"], description=raised.get("description"), source="visit",
                 actor_role="visitor", actor_id=principal.user_id))
         visit.reviews = []  # a new visit has none: no query to find out when it is serialised
+        link_new_visit(visit)
         commit_keeping_state()
     except IntegrityError:
         # A concurrent request with the same client_id won the race: answer as its replay.
@@ -342,6 +344,26 @@ def visit_query(principal: Principal, filters: dict):
     return stmt
 
 
+# Flags about the phone's position only, which a firm's confirmation may outweigh: it says who
+# was met that day, not where the phone was. Mock locations, clock skew and photo flags are
+# about the evidence being doctored, and stay for a reviewer to judge on other grounds.
+GPS_FLAGS = frozenset({"accuracy_implausible", "stale_fix", "impossible_travel", "repeated_fix",
+                       "same_spot_other_firms"})
+
+
+def _require_firm_confirmation(visit: Visit, decision: str) -> None:
+    """Reason ``firm_confirmed``: approve only, a firm confirmation matched to the visit, and
+    nothing but GPS reasons (verdict, GPS flags) held against it."""
+    if decision != "approve":
+        raise _invalid("reason_code", "firm_confirmed only approves a visit.")
+    if visit.firm_confirmation is None:
+        raise _invalid("reason_code", "No firm confirmation matches this visit.")
+    other = sorted(set(visit.flags) - GPS_FLAGS)
+    if other:
+        raise _invalid("reason_code", "A firm confirmation outweighs GPS reasons only; this "
+                       f"visit is also flagged {', '.join(other)}.")
+
+
 def review_visit(principal: Principal, visit_id: int, data: dict) -> Visit:
     """Approve or reject a visit; an earlier decision is superseded only when asked to."""
     visit = db.session.scalar(scope.scoped(Visit, principal).where(Visit.id == visit_id)
@@ -350,6 +372,8 @@ def review_visit(principal: Principal, visit_id: int, data: dict) -> Visit:
         raise scope.not_found(Visit, visit_id)
     scope.require_visit_reviewer(principal, visit)
     current = visit.reviews[-1] if visit.reviews else None
+    if data["reason_code"] == "firm_confirmed":
+        _require_firm_confirmation(visit, data["decision"])
     if current is not None and not data["supersede"]:
         raise Problem(409, f"This visit was already decided ({current.decision}, "
                       f"{current.reason_code}); send supersede=true to replace that decision "

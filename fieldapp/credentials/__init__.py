@@ -1,0 +1,1 @@
+"""The visitor's e-credential (电子亮证) and firms' confirmations of visits."""
