@@ -21,6 +21,8 @@ TITLE = "技术工人招聘困难"  # the demo firm's own issue, waiting to be a
 
 def _act(desk, issue_id, action, **fields):
     desk.locator(f'#issues tr[data-issue="{issue_id}"] button').click()
+    # The panel reloads after each action: wait until it shows this issue, settled.
+    desk.locator(f'#issue-detail[data-issue="{issue_id}"][aria-busy="false"]').wait_for()
     desk.locator(f'#issue-actions button[data-action="{action}"]').click()
     for name, value in fields.items():
         target = desk.locator(f"#act-{name}")

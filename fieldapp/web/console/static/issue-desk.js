@@ -156,12 +156,23 @@ function timelineItem(event) {
 }
 
 export async function show(id) {
-  const issue = await api(`/issues/${id}`);
+  // aria-busy while the panel reloads: screen readers wait, and so do the browser tests,
+  // which would otherwise open a form the reload is about to replace.
+  const detail = $("issue-detail");
+  const call = (ctx.showCalls = (ctx.showCalls ?? 0) + 1);
+  detail.setAttribute("aria-busy", "true");
+  let issue;
+  try {
+    issue = await api(`/issues/${id}`);
+  } finally {
+    if (call === ctx.showCalls) detail.setAttribute("aria-busy", "false");
+  }
+  if (call !== ctx.showCalls) return; // a later call draws the panel
   ctx.current = issue;
   for (const row of document.querySelectorAll("#issues tbody tr")) {
     row.classList.toggle("this-visit", Number(row.dataset.issue) === id);
   }
-  const detail = $("issue-detail");
+  detail.dataset.issue = id;
   const actions = el("div", { class: "actions", id: "issue-actions" },
     issue.allowed_actions.map((action) => el("button", { type: "button",
       class: ["reject", "return"].includes(action) ? "btn btn-danger" : "btn", dataset: { action },
