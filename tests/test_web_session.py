@@ -35,7 +35,8 @@ def test_log_in_gives_the_page_an_access_token_and_hides_the_refresh_token_in_a_
     resp = open_session(client)
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "token_type", "expires_in", "password_change_required"}
+    assert body["password_change_required"] is False
     header = resp.headers["Set-Cookie"]
     assert header.startswith(f"{REFRESH_COOKIE}=")
     for attribute in ("HttpOnly", "SameSite=Strict", f"Path={SESSION_PATH}"):
