@@ -1,23 +1,39 @@
-// Registry (企业登记): the firms in scope, searched and paged through the API, and the bulk
+// Registry (企业登记): the firms in scope, searched by name/USCC or nearby (the API's near=) and
+// paged through the API; a firm's sites in the map editor (site-editor.js); and the bulk
 // import — checked as a whole first (all_or_nothing: any bad row stores nothing and the rows'
 // errors are shown), then, on request, the valid rows only (valid_rows).
 
 import { api, ApiError, clearError, el, showError, start, t } from "./console.js";
+import { formatDistance } from "/web/static/format.js";
+import { openFirm } from "./site-editor.js";
 
 const $ = (id) => document.getElementById(id);
 const units = new Map();
 let page = 1;
+let near = null;  // {near, radius_m, crs} while a nearby search is shown
+
+function firmQuery() {
+  return near ? { ...near, page, page_size: 20 } : { q: $("firm-q").value.trim(), page, page_size: 20 };
+}
 
 async function loadFirms() {
   clearError();
-  const result = await api("/firms", { query: { q: $("firm-q").value.trim(), page, page_size: 20 } });
+  const result = await api("/firms", { query: firmQuery() });
+  const columns = ["col_name", "col_uscc", "col_unit", "col_tags", "col_sites",
+    ...(near ? ["col_distance"] : []), "col_action"];
   const rows = result.items.map((f) => el("tr", { dataset: { firm: f.id } },
     el("td", {}, f.name), el("td", {}, el("code", {}, f.uscc)),
     el("td", {}, units.get(f.org_unit_id) ?? ""), el("td", {}, f.tags.map((tag) => t(`console.tag_${tag}`)).join("、")),
-    el("td", { class: "num" }, f.sites.length)));
+    el("td", { class: "num" }, f.sites.length),
+    near ? el("td", { class: "num" }, formatDistance(f.distance_m)) : null,
+    el("td", {}, el("button", { type: "button", class: "btn-link", dataset: { sites: f.id },
+      "aria-label": t("console.edit_sites_of", { name: f.name }),
+      onclick: () => openFirm(f.id).catch(showError) }, t("console.edit_sites")),
+    el("a", { href: `/console/assignments?firm_id=${f.id}`, class: "btn-link",
+      "aria-label": t("console.assignments_of", { name: f.name }) }, t("console.nav_assignments")))));
+  $("firm-mode").textContent = near ? t("console.nearby_mode", { lat: near.near, radius: near.radius_m }) : "";
   $("firm-table").replaceChildren(el("table", { class: "data", id: "firms" },
-    el("thead", {}, el("tr", {}, ["col_name", "col_uscc", "col_unit", "col_tags", "col_sites"]
-      .map((k) => el("th", { scope: "col" }, t(`console.${k}`))))),
+    el("thead", {}, el("tr", {}, columns.map((k) => el("th", { scope: "col" }, t(`console.${k}`))))),
     el("tbody", {}, rows)));
   const pages = Math.max(1, Math.ceil(result.total / result.page_size));
   $("firm-pager").replaceChildren(
@@ -71,6 +87,27 @@ const label = (field) => {
   return LABELLED.includes(last) ? t(`console.field_${last}`) : field;
 };
 
+// Nearby: the API checks the point, the radius (at most 50 km) and the system; its
+// verdict is shown by field, and the list is what it answers, nearest first.
+async function nearby(form) {
+  const v = (name) => form.elements[name].value.trim();
+  const query = { near: `${v("lat")},${v("lon")}`, radius_m: v("radius_m"), crs: v("crs") };
+  $("near-errors").replaceChildren();
+  const before = [near, page];
+  [near, page] = [query, 1];
+  try {
+    await loadFirms();
+  } catch (err) {
+    [near, page] = before;
+    const errors = err instanceof ApiError ? err.problem?.errors : null;
+    if (!errors) throw err;
+    $("near-errors").replaceChildren(...Object.entries(errors).map(([field, messages]) =>
+      el("li", { dataset: { field } }, `${t(`console.near_${field}`)}：${[].concat(messages).join("；")}`)));
+    return;
+  }
+  $("near-clear").hidden = false;
+}
+
 // The API checks everything (the USCC's check character included); the page lists what it says.
 async function register(form) {
   const v = (name) => form.elements[name].value.trim();
@@ -106,6 +143,18 @@ async function render() {
   });
   $("firm-search").addEventListener("submit", (event) => {
     event.preventDefault();
+    near = null;
+    $("near-clear").hidden = true;
+    page = 1;
+    loadFirms().catch(showError);
+  });
+  $("firm-near").addEventListener("submit", (event) => {
+    event.preventDefault();
+    nearby(event.currentTarget).catch(showError);
+  });
+  $("near-clear").addEventListener("click", () => {
+    near = null;
+    $("near-clear").hidden = true;
     page = 1;
     loadFirms().catch(showError);
   });
@@ -115,6 +164,8 @@ async function render() {
   });
   $("import-valid").addEventListener("click", () => upload("valid_rows"));
   await loadFirms();
+  const wanted = Number(new URLSearchParams(window.location.search).get("firm"));
+  if (wanted) await openFirm(wanted);
 }
 
 start(render);
