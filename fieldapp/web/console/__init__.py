@@ -22,6 +22,8 @@ PAGES = {
     "overdue": ("overdue", "console.nav_overdue", ("admin", "manager")),
     "coverage": ("coverage", "console.nav_coverage", ("admin", "manager")),
     "registry": ("registry", "console.nav_registry", ("admin", "manager")),
+    "assignments": ("assignments", "console.nav_assignments", ("admin", "manager")),
+    "users": ("users", "console.nav_users", ("admin", "manager")),
 }
 _BY_PATH = {path: name for name, (path, _, _) in PAGES.items()}
 

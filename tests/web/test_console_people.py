@@ -1,0 +1,111 @@
+"""Assignments and users in the console, in a real browser: what the page does is what the
+server stores, and a county manager sees and offers only the county."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fieldapp.scope import today
+from models import Assignment, Firm, OrgUnit, User
+from tests.web.browser import assert_accessible, shot
+from tests.web.console_support import (
+    COUNTY_MANAGER,
+    Api,
+    desk_page,  # noqa: F401  (the desk fixture)
+    log_in,
+    seed_county_manager,
+)
+
+MANAGER = ("manager", "fieldapp-manager")
+
+
+def seed(app):
+    """The county manager can log in."""
+    seed_county_manager(app)
+
+
+def _unassigned_commissioner(session, firm_id):
+    """An active commissioner who never held this firm."""
+    held = set(session.scalars(select(Assignment.user_id).where(Assignment.firm_id == firm_id)))
+    for user in session.scalars(select(User).where(User.is_active).order_by(User.id)):
+        if "commissioner" in user.roles and user.id not in held:
+            return user
+    raise AssertionError("every commissioner holds this firm")
+
+
+def test_assign_then_end_an_assignment_and_reassign_another(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    firm = api.get("/firms", page_size=1)["items"][0]
+    with live_server.db() as session:
+        person = _unassigned_commissioner(session, firm["id"])
+        person_id, person_name = person.id, person.display_name
+    day = today()
+    log_in(desk, live_server.url, f"assignments?firm_id={firm['id']}", *MANAGER)
+    desk.locator("#assign-table table, #assign-table .notice").first.wait_for()
+    assert firm["name"] in desk.locator("#f-firm").inner_text()
+    assert desk.locator("#a-target").input_value() == str(firm["id"])
+    desk.select_option("#a-user", str(person_id))
+    desk.select_option("#a-cadence", "weekly")
+    desk.click("#assign-form button[type=submit]")
+    desk.get_by_text(f"已指派：{person_name} 负责 {firm['name']}").wait_for()
+    with live_server.db() as session:
+        made = session.scalars(select(Assignment).where(
+            Assignment.firm_id == firm["id"], Assignment.user_id == person_id)).one()
+        assert (made.cadence, made.starts_on, made.ends_on) == ("weekly", day, None)
+        made_id = made.id
+    row = desk.locator(f'#assignments tr[data-assignment="{made_id}"]')
+    row.wait_for()
+    assert "进行中" in row.inner_text()
+    shot(desk, "console-assignments")
+    assert_accessible(desk, context="assignments")
+
+    # The same person again on overlapping dates: the API's 409, nothing stored.
+    desk.click("#assign-form button[type=submit]")
+    desk.locator("#assign-errors li").filter(has_text=f"assignment {made_id}").wait_for()
+
+    row.locator("button[data-action=end]").click()
+    desk.fill("#end-on", day.isoformat())
+    desk.fill("#end-reason", "人员调整")
+    desk.click("#action-form button[type=submit]")
+    desk.get_by_text("包抓已结束").wait_for()
+    with live_server.db() as session:
+        ended = session.get(Assignment, made_id)
+        assert (ended.ends_on, ended.end_reason) == (day, "人员调整")
+    row.locator("button[data-action=end]").wait_for()  # ends today: still in force
+    assert desk.locator("#assign-action").is_hidden()
+
+    # Reassign it to another commissioner from tomorrow: the API ends the old one today.
+    with live_server.db() as session:
+        other_id = _unassigned_commissioner(session, firm["id"]).id
+    row.locator("button[data-action=reassign]").click()
+    desk.select_option("#re-user", str(other_id))
+    desk.fill("#re-starts", (day + timedelta(days=1)).isoformat())
+    desk.click("#action-form button[type=submit]")
+    desk.get_by_text("已转交给").wait_for()
+    with live_server.db() as session:
+        old = session.get(Assignment, made_id)
+        new = session.get(Assignment, old.replaced_by_id)
+        assert old.ends_on == day and old.end_reason == "reassigned"
+        assert (new.user_id, new.firm_id, new.starts_on, new.cadence) == (
+            other_id, firm["id"], day + timedelta(days=1), "weekly")
+    desk.locator(f'#assignments tr[data-assignment="{made_id}"]').filter(
+        has_text="已转交").wait_for()
+    assert desk.locator(
+        f'#assignments tr[data-assignment="{made_id}"] button').count() == 0
+    assert desk.console_errors == []
+
+
+def test_a_firm_out_of_the_county_reads_as_not_found_on_the_assignments_page(desk, live_server):
+    county = Api(live_server.url, *COUNTY_MANAGER)
+    visible = {f["id"] for f in county.get("/firms", page_size=200)["items"]}
+    with live_server.db() as session:
+        outside = session.scalar(select(Firm.id).where(Firm.id.not_in(visible)).limit(1))
+    log_in(desk, live_server.url, f"assignments?firm_id={outside}", *COUNTY_MANAGER)
+    desk.locator("#page-error").get_by_text("未找到").wait_for()
+    assert desk.locator("#assign-table table").count() == 0
+
+
+def _county(session):
+    manager = session.scalar(select(User).where(User.username == COUNTY_MANAGER[0]))
+    unit = session.get(OrgUnit, manager.org_unit_id)
+    return unit, set(session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
