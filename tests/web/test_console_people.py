@@ -109,3 +109,80 @@ def _county(session):
     manager = session.scalar(select(User).where(User.username == COUNTY_MANAGER[0]))
     unit = session.get(OrgUnit, manager.org_unit_id)
     return unit, set(session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+
+
+def test_a_county_manager_sees_only_the_county_s_users_and_firms(desk, live_server):
+    county = Api(live_server.url, *COUNTY_MANAGER)
+    with live_server.db() as session:
+        unit, subtree = _county(session)
+        users = session.scalars(select(User).where(User.org_unit_id.in_(subtree),
+                                                   User.is_active).order_by(User.id)).all()
+        expected_users = [u.id for u in users]
+        firms = session.scalars(select(Firm.id).where(Firm.org_unit_id.in_(subtree),
+                                                      Firm.status == "active")).all()
+        me = next(u.id for u in users if u.username == COUNTY_MANAGER[0])
+    log_in(desk, live_server.url, "users", *COUNTY_MANAGER)
+    desk.locator("#users tbody tr").first.wait_for()
+    shown = [int(i) for i in desk.locator("#users tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.user)")]
+    assert shown == expected_users[:20]
+    assert shown == [u["id"] for u in county.get("/users", is_active="true", page_size=20)["items"]]
+    assert f"共 {len(expected_users)} 条" in desk.locator("#user-pager").inner_text()
+    units = set(desk.locator("#users tbody td:nth-child(4)").all_inner_texts())
+    assert units <= {unit.name}
+    # A manager is never offered the admin role, nor actions on their own account.
+    assert desk.locator("#nu-role-admin").count() == 0
+    assert desk.locator("#nu-role-manager").count() == 1
+    assert desk.locator(f'#users tr[data-user="{me}"] button').count() == 0
+    assert [o for o in desk.locator("#nu-unit option").all_inner_texts()] == [unit.name]
+
+    desk.goto(f"{live_server.url}/console/registry")
+    desk.locator("#firms tbody tr").first.wait_for()
+    assert f"共 {len(firms)} 条" in desk.locator("#firm-pager").inner_text()
+    assert set(desk.locator("#firms tbody td:nth-child(3)").all_inner_texts()) == {unit.name}
+    assert desk.console_errors == []
+
+
+def test_a_manager_creates_a_user_with_a_one_time_password_and_deactivates_them(
+        desk, live_server):
+    with live_server.db() as session:
+        unit, _ = _county(session)
+        unit_id, unit_name = unit.id, unit.name
+    log_in(desk, live_server.url, "users", *MANAGER)
+    desk.locator("#users tbody tr").first.wait_for()
+    desk.fill("#nu-username", "zhuanyuan.wang")
+    desk.fill("#nu-name", "王新专员")
+    desk.select_option("#nu-unit", str(unit_id))
+    desk.check("#nu-role-commissioner")
+    desk.locator("#nu-team").wait_for()
+    desk.fill("#nu-phone", "13800000000")
+    password = desk.input_value("#nu-password")
+    assert len(password) == 12
+    desk.click("#new-user button[type=submit]")
+    desk.locator("#new-user-done").get_by_text(password).wait_for()
+    with live_server.db() as session:
+        user = session.scalar(select(User).where(User.username == "zhuanyuan.wang"))
+        assert (user.display_name, user.org_unit_id, sorted(user.roles), user.phone) == (
+            "王新专员", unit_id, ["commissioner"], "13800000000")
+        assert user.is_active and user.password_must_change
+        user_id = user.id
+    # The one-time password is the one shown: it logs in (and must then be changed).
+    token = Api(live_server.url, "zhuanyuan.wang", password).token
+    assert token
+
+    desk.fill("#u-q", "zhuanyuan")
+    desk.click("#user-filter button[type=submit]")
+    row = desk.locator(f'#users tr[data-user="{user_id}"]')
+    row.wait_for()
+    assert unit_name in row.inner_text() and "待改密" in row.inner_text()
+    shot(desk, "console-users")
+    assert_accessible(desk, context="users")
+    row.locator("button[data-action=deactivate]").click()
+    desk.click("#user-action-confirm")
+    desk.get_by_text("已停用 王新专员").wait_for()
+    with live_server.db() as session:
+        assert session.get(User, user_id).is_active is False
+    desk.select_option("#u-active", "false")
+    desk.click("#user-filter button[type=submit]")
+    row.locator("button[data-action=activate]").wait_for()
+    assert desk.console_errors == []
