@@ -1,8 +1,10 @@
 """Assignments and users in the console, in a real browser: what the page does is what the
 server stores, and a county manager sees and offers only the county."""
 
+import urllib.error
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from fieldapp.scope import today
@@ -177,6 +179,19 @@ def test_a_manager_creates_a_user_with_a_one_time_password_and_deactivates_them(
     assert unit_name in row.inner_text() and "待改密" in row.inner_text()
     shot(desk, "console-users")
     assert_accessible(desk, context="users")
+
+    # A new one-time password: the one the page shows replaces the first.
+    row.locator("button[data-action=password]").click()
+    text = desk.locator("#user-action-text").inner_text()
+    desk.click("#user-action-confirm")
+    desk.get_by_text("已为 王新专员 设置一次性密码").wait_for()
+    second = desk.locator("#user-status").inner_text().split("：")[1].split("（")[0]
+    assert second in text and second != password
+    assert Api(live_server.url, "zhuanyuan.wang", second).token
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        Api(live_server.url, "zhuanyuan.wang", password)
+    assert refused.value.code == 401
+
     row.locator("button[data-action=deactivate]").click()
     desk.click("#user-action-confirm")
     desk.get_by_text("已停用 王新专员").wait_for()

@@ -111,6 +111,13 @@ def test_a_boundary_drawn_on_the_map_is_stored_as_a_new_geometry_version(desk, l
         assert list(to_shape(history[-1].boundary).exterior.coords) == ring
     assert desk.locator("#versions tbody tr").count() == site["version"] + 1
     assert "当前" in desk.locator("#versions tbody tr").first.inner_text()
+
+    # Without a mouse, a vertex goes where the map's centre is; discarding restores the saved.
+    desk.click("#vertex-centre")
+    desk.locator("#vertices tbody tr").nth(4).wait_for()
+    desk.click("#site-reset")
+    desk.locator("#vertices tbody tr").nth(4).wait_for(state="detached")
+    assert desk.locator("#vertices tbody tr").count() == 4
     assert desk.console_errors == []
 
 

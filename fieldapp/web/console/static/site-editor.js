@@ -200,6 +200,13 @@ function wire() {
     });
   }
   $("site-pick").addEventListener("change", () => selectSite(Number($("site-pick").value)).catch(showError));
+  // Without a mouse: pan with the arrow keys, then add the vertex where the map's centre is.
+  $("vertex-centre").addEventListener("click", () => {
+    if (draft.multi) return;
+    const centre = map.getCenter();
+    draft.vertices.push([round6(centre.lat), round6(centre.lng)]);
+    changed();
+  });
   $("vertex-undo").addEventListener("click", () => { draft.vertices.pop(); changed(); });
   $("boundary-clear").addEventListener("click", () => {
     draft.vertices = [];
