@@ -201,3 +201,17 @@ def test_a_manager_creates_a_user_with_a_one_time_password_and_deactivates_them(
     desk.click("#user-filter button[type=submit]")
     row.locator("button[data-action=activate]").wait_for()
     assert desk.console_errors == []
+
+
+def test_on_a_tablet_the_registry_assignments_and_users_fit_the_width(desk, live_server):
+    desk.set_viewport_size({"width": 820, "height": 1180})
+    firm = Api(live_server.url, *MANAGER).get("/firms", page_size=1)["items"][0]
+    log_in(desk, live_server.url, "users", *MANAGER)
+    desk.locator("#users").wait_for()
+    for path, ready in ((f"registry?firm={firm['id']}", "#versions"),
+                        ("assignments", "#assignments"), ("users", "#users")):
+        desk.goto(f"{live_server.url}/console/{path}")
+        desk.locator(ready).wait_for()
+        fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+        assert desk.evaluate(fits), path
+    assert desk.console_errors == []

@@ -89,9 +89,6 @@ def test_a_boundary_drawn_on_the_map_is_stored_as_a_new_geometry_version(desk, l
     assert shown[0][0] > shown[3][0] and shown[1][1] > shown[0][1]
     desk.fill("#site-radius", "150")
     desk.locator("#site-radius").dispatch_event("change")
-    # The sticky top bar would cover the section's top in an element shot.
-    desk.evaluate("document.querySelector('.topbar').style.position = 'static'")
-    desk.locator("#site-editor").screenshot(path=str(SCREENSHOTS / "console-site-editor.png"))
     assert_accessible(desk, context="site editor")
 
     desk.click("#site-save")
@@ -111,6 +108,10 @@ def test_a_boundary_drawn_on_the_map_is_stored_as_a_new_geometry_version(desk, l
         assert list(to_shape(history[-1].boundary).exterior.coords) == ring
     assert desk.locator("#versions tbody tr").count() == site["version"] + 1
     assert "当前" in desk.locator("#versions tbody tr").first.inner_text()
+    assert f"第 {site['version'] + 1} 版" in desk.locator("#site-pick").inner_text()
+    # The sticky top bar would cover the section's top in an element shot.
+    desk.evaluate("document.querySelector('.topbar').style.position = 'static'")
+    desk.locator("#site-editor").screenshot(path=str(SCREENSHOTS / "console-site-editor.png"))
 
     # Without a mouse, a vertex goes where the map's centre is; discarding restores the saved.
     desk.click("#vertex-centre")

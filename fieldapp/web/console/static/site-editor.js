@@ -182,6 +182,7 @@ async function save(event) {
   const before = site.version;
   firm.sites = firm.sites.map((s) => (s.id === answer.id ? answer : s));
   await selectSite(answer.id);
+  siteOptions();
   $("site-errors").replaceChildren(el("li", { class: "ok" }, answer.version === before
     ? t("console.site_unchanged", { version: answer.version })
     : t("console.site_saved", { version: answer.version })));
@@ -221,15 +222,21 @@ function wire() {
   $("site-form").addEventListener("submit", (event) => save(event).catch(showError));
 }
 
+function siteOptions() {
+  const chosen = site?.id;
+  $("site-pick").replaceChildren(...firm.sites.map((s) => el("option", { value: s.id, selected: s.id === chosen },
+    `${s.name}（${t("console.version_n", { n: s.version })}）`)));
+}
+
 // Open a firm's sites in the editor (an id out of the caller's scope reads as "not found").
 export async function openFirm(id) {
   if (!L) L = await vendorModule("leaflet");
   firm = await api(`/firms/${id}`);
+  site = null;
   $("site-editor").hidden = false;
   if (!map) wire();
   $("site-title").textContent = t("console.sites_of", { name: firm.name, uscc: firm.uscc });
-  $("site-pick").replaceChildren(...firm.sites.map((s) => el("option", { value: s.id },
-    `${s.name}（${t("console.version_n", { n: s.version })}）`)));
+  siteOptions();
   await selectSite(firm.sites[0].id);
   $("site-title").focus();
   $("site-editor").scrollIntoView({ block: "start" });
