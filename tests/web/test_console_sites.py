@@ -122,6 +122,33 @@ def test_a_boundary_drawn_on_the_map_is_stored_as_a_new_geometry_version(desk, l
     assert desk.console_errors == []
 
 
+def test_a_site_added_at_the_map_centre_is_stored_then_retired_not_deleted(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    firm = [f for f in api.get("/firms", page_size=50)["items"] if len(f["sites"]) == 1][-1]
+    log_in(desk, live_server.url, f"registry?firm={firm['id']}", *MANAGER)
+    desk.locator("#versions tbody tr").first.wait_for()
+    assert desk.locator("#site-retire").is_hidden()  # the last active site is not offered
+    desk.fill("#site-new-name", "二号仓库")
+    desk.click("#site-add")
+    desk.get_by_text("已新增站点“二号仓库”").wait_for()
+    with live_server.db() as session:
+        added = session.scalar(select(Site).where(Site.firm_id == firm["id"],
+                                                  Site.name == "二号仓库"))
+        assert added.is_active and added.version == 1
+        point = to_shape(added.point)
+        added_id = added.id
+    assert desk.locator("#site-pick").input_value() == str(added_id)
+    assert desk.input_value("#site-lat") == f"{point.y:.6f}"
+    assert desk.input_value("#site-lon") == f"{point.x:.6f}"
+    desk.locator("#site-retire").click()
+    desk.get_by_text("已停用站点“二号仓库”").wait_for()
+    with live_server.db() as session:
+        assert session.get(Site, added_id).is_active is False
+    assert desk.locator("#site-retire").is_hidden()
+    assert desk.locator("#site-pick option").count() == 1
+    assert desk.console_errors == []
+
+
 def test_a_firm_out_of_scope_reads_as_not_found(desk, live_server):
     city = Api(live_server.url, *MANAGER)
     county = Api(live_server.url, *COUNTY_MANAGER)

@@ -5,7 +5,7 @@
 // a GeoJSON Polygon with its ring closed — and the API keeps the old geometry as a version;
 // the history below is the API's list of versions.
 
-import { api, ApiError, el, showError, t, vendorModule } from "./console.js";
+import { api, ApiError, el, showError as showPageError, t, vendorModule } from "./console.js";
 import { formatDateTime } from "/web/static/format.js";
 
 const $ = (id) => document.getElementById(id);
@@ -172,11 +172,7 @@ async function save(event) {
   try {
     answer = await api(`/firms/${firm.id}/sites/${site.id}`, { method: "PATCH", body });
   } catch (err) {
-    const errors = err instanceof ApiError ? err.problem?.errors : null;
-    $("site-errors").replaceChildren(...(errors
-      ? Object.entries(errors).map(([field, messages]) => el("li", { dataset: { field } },
-        `${fieldLabel(field)}：${[].concat(messages).join("；")}`))
-      : [el("li", {}, err.explain ? err.explain() : String(err))]));
+    listErrors("site-errors", err);
     return;
   }
   const before = site.version;
@@ -200,7 +196,9 @@ function wire() {
       map.getContainer().classList.toggle("drawing", radio.value === "boundary" && radio.checked);
     });
   }
-  $("site-pick").addEventListener("change", () => selectSite(Number($("site-pick").value)).catch(showError));
+  $("site-pick").addEventListener("change", () => selectSite(Number($("site-pick").value)).catch(showPageError));
+  $("site-add").addEventListener("click", () => addSite().catch(showPageError));
+  $("site-retire").addEventListener("click", () => retireSite().catch(showPageError));
   // Without a mouse: pan with the arrow keys, then add the vertex where the map's centre is.
   $("vertex-centre").addEventListener("click", () => {
     if (draft.multi) return;
@@ -219,10 +217,57 @@ function wire() {
     $("site-errors").replaceChildren();
     changed();
   });
-  $("site-form").addEventListener("submit", (event) => save(event).catch(showError));
+  $("site-form").addEventListener("submit", (event) => save(event).catch(showPageError));
+}
+
+function listErrors(box, err) {
+  const errors = err instanceof ApiError ? err.problem?.errors : null;
+  $(box).replaceChildren(...(errors
+    ? Object.entries(errors).map(([field, messages]) => el("li", { dataset: { field } },
+      `${fieldLabel(field)}：${[].concat(messages).join("；")}`))
+    : [el("li", {}, err.explain ? err.explain() : String(err))]));
+}
+
+// A new site starts at the map's centre with the default radius; draw it, then save.
+async function addSite() {
+  const centre = map.getCenter();
+  const name = $("site-new-name").value.trim();
+  $("site-errors").replaceChildren();
+  let made;
+  try {
+    made = await api(`/firms/${firm.id}/sites`, { method: "POST", body: { crs: "wgs84",
+      name: name || undefined, point: { lat: round6(centre.lat), lon: round6(centre.lng) } } });
+  } catch (err) {
+    listErrors("site-errors", err);
+    return;
+  }
+  $("site-new-name").value = "";
+  firm.sites.push(made);
+  site = made;
+  siteOptions();
+  await selectSite(made.id);
+  $("site-errors").replaceChildren(el("li", { class: "ok" }, t("console.site_added", { name: made.name })));
+}
+
+// Retired, not deleted: visits refer to it. The API keeps the last active site (409).
+async function retireSite() {
+  $("site-errors").replaceChildren();
+  try {
+    await api(`/firms/${firm.id}/sites/${site.id}`, { method: "DELETE" });
+  } catch (err) {
+    listErrors("site-errors", err);
+    return;
+  }
+  const gone = site.name;
+  firm.sites = firm.sites.filter((s) => s.id !== site.id);
+  site = null;
+  siteOptions();
+  await selectSite(firm.sites[0].id);
+  $("site-errors").replaceChildren(el("li", { class: "ok" }, t("console.site_retired", { name: gone })));
 }
 
 function siteOptions() {
+  $("site-retire").hidden = firm.sites.length < 2;
   const chosen = site?.id;
   $("site-pick").replaceChildren(...firm.sites.map((s) => el("option", { value: s.id, selected: s.id === chosen },
     `${s.name}（${t("console.version_n", { n: s.version })}）`)));
