@@ -1,8 +1,10 @@
 // Coverage map (覆盖地图): the firms due in a month, coloured by what the API counts for each
-// (met, pending review, running, not visited), on a plain background; click one for its card.
+// (met, pending review, running, not visited), on the configured base map or a plain background;
+// click one for its card.
 
 import { api, clearError, el, monthOf, showError, start, t, today, vendorModule } from "./console.js";
 import { formatDateTime } from "/web/static/format.js";
+import { addBaseMap, hasBaseMap, shown } from "./basemap.js";
 
 const $ = (id) => document.getElementById(id);
 const COLOURS = { met: "#17713a", pending: "#d48806", open: "#1a4f8b", unmet: "#c8102e" };
@@ -49,7 +51,7 @@ async function load() {
     const state = stateOf(f.properties);
     counts[state] += 1;
     const [lon, lat] = f.geometry.coordinates;
-    const marker = L.circleMarker([lat, lon], { radius: 6, weight: 1, color: "#fff",
+    const marker = L.circleMarker(shown(lat, lon), { radius: 6, weight: 1, color: "#fff",
       fillColor: COLOURS[state], fillOpacity: 0.9, className: `firm firm-${state}` });
     marker.bindTooltip(f.properties.name);
     marker.on("click", () => card(f.properties).catch(showError));
@@ -68,7 +70,8 @@ async function load() {
 
 async function render() {
   L = await vendorModule("leaflet");
-  map = L.map("coverage-map", { attributionControl: false, preferCanvas: false });
+  map = L.map("coverage-map", { attributionControl: hasBaseMap(), preferCanvas: false });
+  addBaseMap(L, map);
   map.getContainer().setAttribute("aria-label", t("console.nav_coverage"));
   map.setView([34.33, 108.71], 10);
   L.control.scale({ imperial: false }).addTo(map);
