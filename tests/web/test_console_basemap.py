@@ -21,7 +21,11 @@ from fieldapp.extensions import db
 from geo.crs import wgs84_to_gcj02
 from models import Assignment, Firm, OrgUnit, Site, User
 from tests.web.browser import assert_accessible, shot
-from tests.web.console_support import desk_page, log_in  # noqa: F401  (the desk fixture)
+from tests.web.console_support import (
+    Api,
+    desk_page,  # noqa: F401  (the desk fixture)
+    log_in,
+)
 
 MANAGER = ("manager", "fieldapp-manager")
 FIRM = (34.3412, 108.9398)  # WGS-84; GCJ-02 puts it some 500 m away
@@ -90,6 +94,33 @@ def _pixel(lat, lon, zoom):
             (1 - math.log(math.tan(rad) + 1 / math.cos(rad)) / math.pi) / 2 * world)
 
 
+def _assert_drawn_at(page, selector, wgs84):
+    """The centre of ``selector`` lies where GCJ-02 puts ``wgs84`` on the loaded tiles (each
+    tile's own place and scale on screen, so fractional zooms count), and far from where the
+    unshifted position would be."""
+    box = page.locator(selector).bounding_box()
+    at = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    drawn = page.evaluate("""() => [...document.querySelectorAll("img.leaflet-tile-loaded")]
+        .map((img) => { const r = img.getBoundingClientRect();
+                        return { src: img.src, x: r.left, y: r.top, size: r.width }; })""")
+    zoom = max(int(TILE.search(t["src"]).group(1)) for t in drawn)
+    checked = 0
+    for tile in drawn:
+        z, x, y = map(int, TILE.search(tile["src"]).groups())
+        if z != zoom:
+            continue
+
+        def on_screen(lat, lon, tile=tile, x=x, y=y):
+            px, py = _pixel(lat, lon, zoom)
+            scale = tile["size"] / 256
+            return tile["x"] + (px - 256 * x) * scale, tile["y"] + (py - 256 * y) * scale
+
+        assert math.dist(at, on_screen(*wgs84_to_gcj02(*wgs84))) < 2, (selector, at)
+        assert math.dist(at, on_screen(*wgs84)) > 20  # the shift is tens of pixels or more
+        checked += 1
+    assert checked
+
+
 def test_the_display_shift_is_geos_wgs84_to_gcj02(desk, live_server):
     desk.goto(f"{live_server.url}/console/coverage")
     points = [(lat / 10, lon / 10) for lat in range(0, 600, 37) for lon in range(700, 1400, 53)]
@@ -120,26 +151,22 @@ def test_gcj02_tiles_load_from_the_tile_server_and_the_firm_is_drawn_shifted(
     assert any(TILE.search(path) for path in requested)
     assert "测试底图 <b>" in desk.locator(".leaflet-control-attribution").inner_text()
 
-    marker = desk.locator("path.firm").bounding_box()
-    at = (marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2)
-    tiles_drawn = desk.evaluate("""() => [...document.querySelectorAll("img.leaflet-tile-loaded")]
-        .map((img) => { const r = img.getBoundingClientRect();
-                        return { src: img.src, x: r.left, y: r.top }; })""")
-    zoom = max(int(TILE.search(t["src"]).group(1)) for t in tiles_drawn)
-    assert zoom >= 15
-    for tile in tiles_drawn:
-        z, x, y = map(int, TILE.search(tile["src"]).groups())
-        if z != zoom:
-            continue
-
-        def on_screen(lat, lon, tile=tile, x=x, y=y):
-            px, py = _pixel(lat, lon, zoom)
-            return tile["x"] + px - 256 * x, tile["y"] + py - 256 * y
-
-        gcj = on_screen(*wgs84_to_gcj02(*FIRM))
-        wgs = on_screen(*FIRM)
-        assert math.dist(at, gcj) < 2, (at, gcj)
-        assert math.dist(at, wgs) > 100  # the shift is real at this zoom: hundreds of pixels
+    _assert_drawn_at(desk, "path.firm", FIRM)
     shot(desk, "console-coverage-basemap")
     assert_accessible(desk, context="coverage map on GCJ-02 tiles")
+    assert desk.console_errors == []
+
+
+def test_the_review_map_draws_the_site_and_the_fix_shifted_onto_gcj02_tiles(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    far = next(v for v in api.get("/visits", status="needs_review", page_size=100)["items"]
+               if v["verification"]["verdict"] == "out_of_range")
+    site = api.get(f"/firms/{far['firm_id']}/sites/{far['verification']['site_id']}")
+    log_in(desk, live_server.url, f"review?visit={far['id']}", *MANAGER)
+    desk.locator("path.ev-fix-point").wait_for()
+    desk.wait_for_load_state("networkidle")
+    desk.locator("img.leaflet-tile-loaded").first.wait_for()
+    fix = far["verification"]["position_wgs84"]
+    _assert_drawn_at(desk, "path.ev-fix-point", (fix["lat"], fix["lon"]))
+    _assert_drawn_at(desk, "path.ev-site-point", (site["point"]["lat"], site["point"]["lon"]))
     assert desk.console_errors == []
