@@ -73,6 +73,13 @@ DEFAULTS: dict[str, object] = {
     "OPEN311_PUBLIC_READS": False,
     # Web pages: extra origins images may load from (a map tile server), space-separated.
     "WEB_CSP_IMG_SRC": "",
+    # Maps' base layer (see fieldapp/web/basemap.py): a Leaflet tile URL template ("" = plain
+    # background), its attribution, the tiles' coordinate system (wgs84 | cgcs2000 | gcj02),
+    # and the characters {s} in the URL stands for, one per subdomain.
+    "MAP_TILE_URL": "",
+    "MAP_TILE_ATTRIBUTION": "",
+    "MAP_TILE_CRS": "wgs84",
+    "MAP_TILE_SUBDOMAINS": "abc",
 }
 
 

@@ -385,6 +385,21 @@ def test_the_coverage_map(client, scene, as_):
     assert {f["properties"]["open"] for f in running["features"]} == {1}
 
 
+def test_the_coverage_map_places_a_firm_at_its_first_active_site(client, scene, as_):
+    moved, closed_down = scene.firm(), scene.firm()
+    moved.sites[0].is_active = False
+    closed_down.sites[0].is_active = False
+    db.session.add(Site(firm_id=moved.id, name="新厂区", radius_m=150.0, version=1,
+                        point=from_shape(Point(108.8, 34.4), srid=4326)))
+    db.session.commit()
+    for firm in (moved, closed_down):
+        scene.assign("c1", firm)
+    body = client.get("/api/v1/stats/coverage.geojson", query_string={"period": "2026-10"},
+                      headers=as_("a_manager")).get_json()
+    where = {f["id"]: f["geometry"]["coordinates"] for f in body["features"]}
+    assert where == {moved.id: [108.8, 34.4], closed_down.id: [108.71, 34.33]}
+
+
 def test_drill_down_from_a_row_to_its_slots(client, scene, as_, world):
     met, missed, waiting = scene.firm(tags=["key"]), scene.firm(), scene.firm(
         unit=world.park_a)

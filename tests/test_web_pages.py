@@ -57,3 +57,39 @@ def test_the_language_is_chinese_unless_the_browser_prefers_english(app, accept,
     headers = {"Accept-Language": accept} if accept else {}
     with app.test_request_context("/", headers=headers):
         assert current_language() == lang
+
+
+def test_without_a_base_map_the_console_draws_plain_and_the_csp_allows_no_tile_host(client):
+    resp = client.get("/console/coverage")
+    assert "data-tiles-url" not in resp.get_data(as_text=True)
+    policy = dict(part.strip().split(" ", 1)
+                  for part in resp.headers["Content-Security-Policy"].split(";"))
+    assert policy["img-src"] == "'self' data: blob:"
+
+
+def test_a_base_map_setting_reaches_the_console_and_lets_exactly_its_tile_hosts_in(
+        app_config, request):
+    app_config.update(MAP_TILE_URL="https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}",
+                      MAP_TILE_SUBDOMAINS="01", MAP_TILE_ATTRIBUTION="© 天地图",
+                      MAP_TILE_CRS="CGCS2000")
+    resp = request.getfixturevalue("client").get("/console/coverage")
+    policy = resp.headers["Content-Security-Policy"]
+    assert ("img-src 'self' data: blob: https://t0.tianditu.gov.cn https://t1.tianditu.gov.cn;"
+            in policy)
+    html = resp.get_data(as_text=True)
+    assert 'data-tiles-url="https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&amp;y={y}&amp;l={z}"' \
+        in html
+    assert 'data-tiles-crs="wgs84"' in html and 'data-tiles-attribution="© 天地图"' in html
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ({"MAP_TILE_CRS": "bd09"}, "MAP_TILE_CRS"),
+    ({"MAP_TILE_URL": "https://tiles.example.cn/{z}/{x}.png"}, "MAP_TILE_URL"),
+    ({"MAP_TILE_URL": "tiles/{z}/{x}/{y}.png"}, "MAP_TILE_URL"),
+])
+def test_a_base_map_that_could_not_draw_is_refused_at_start_up(app_config, setting, named):
+    from fieldapp import create_app
+    from fieldapp.web.basemap import BaseMapSettingError
+
+    with pytest.raises(BaseMapSettingError, match=named):
+        create_app({**app_config, **setting})

@@ -43,6 +43,7 @@ from models import (
     Project,
     ProjectStageChange,
     ServiceTeam,
+    Site,
     User,
     Visit,
     VisitSlot,
@@ -340,28 +341,33 @@ def trend(principal: Principal, first: date, last: date, every: str,
 
 
 def coverage(principal: Principal, period: Period, org_unit_id: int | None = None) -> dict:
-    """Firms with slots due in ``period`` as a FeatureCollection with their coverage."""
+    """Firms with slots due in ``period`` as a FeatureCollection with their coverage.
+
+    One query joining the per-firm counts to the firms, each firm's point its first active
+    site's (else its first site's): a list of ids would pass PostgreSQL's 65,535 parameters
+    at province scale, and entities with their sites cost seconds per 10^5 firms."""
     root = _root(principal, org_unit_id)
-    per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
-                            "last_visit": r.last_visit}
-                for r in db.session.execute(
-                    select(VisitSlot.firm_id, *_slot_measures(scope.today()),
-                           func.max(VisitSlot.last_visit_at).label("last_visit"))
-                    .where(*_slots_in(principal, root, period.start, period.end),
-                           VisitSlot.firm_id.is_not(None))
-                    .group_by(VisitSlot.firm_id))}
-    firms = db.session.scalars(select(Firm).where(Firm.id.in_(list(per_firm)))).all() \
-        if per_firm else []
+    counts = (select(VisitSlot.firm_id, *_slot_measures(scope.today()),
+                     func.max(VisitSlot.last_visit_at).label("last_visit"))
+              .where(*_slots_in(principal, root, period.start, period.end),
+                     VisitSlot.firm_id.is_not(None))
+              .group_by(VisitSlot.firm_id).subquery())
+    point = (select(Site.point).where(Site.firm_id == Firm.id)
+             .order_by(Site.is_active.desc(), Site.id).limit(1)
+             .correlate(Firm).scalar_subquery())
+    rows = db.session.execute(
+        select(Firm.id, Firm.name, Firm.org_unit_id, point.label("point"), counts)
+        .join(counts, counts.c.firm_id == Firm.id).order_by(Firm.id))
     features = []
-    for firm in sorted(firms, key=lambda f: f.id):
-        sites = firm.active_sites or firm.sites
-        point = to_shape(sites[0].point) if sites else None
+    for r in rows:
+        shape = None if r.point is None else to_shape(r.point)
         features.append({
-            "type": "Feature", "id": firm.id,
-            "geometry": None if point is None else {
-                "type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]},
-            "properties": {"id": firm.id, "name": firm.name, "org_unit_id": firm.org_unit_id,
-                           **per_firm[firm.id]}})
+            "type": "Feature", "id": r.id,
+            "geometry": None if shape is None else {
+                "type": "Point", "coordinates": [round(shape.x, 7), round(shape.y, 7)]},
+            "properties": {"id": r.id, "name": r.name, "org_unit_id": r.org_unit_id,
+                           "due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
+                           "last_visit": r.last_visit}})
     return {"type": "FeatureCollection", "period": period.label, "features": features}
 
 

@@ -16,7 +16,7 @@ app; the console and the firm pages follow the same pattern) and builds on what 
 
 from flask import Blueprint, Flask, render_template
 
-from fieldapp.web import i18n, security
+from fieldapp.web import basemap, i18n, security
 from fieldapp.web.vendor import static_path
 
 blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -33,7 +33,9 @@ def init_web(app: Flask) -> None:
     """Register the shared pieces; page blueprints are registered after this."""
     i18n.init_app(app)
     security.init_app(app)
+    basemap.check_settings(app)
     app.jinja_env.globals["vendor"] = static_path
+    app.jinja_env.globals["base_map"] = lambda: basemap.base_map(app.config)
     app.register_blueprint(blp)
 
     from fieldapp.web.phone import blp as phone_blp

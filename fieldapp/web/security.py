@@ -2,11 +2,13 @@
 
 The policy allows scripts, styles, fonts and workers from this origin only: no inline script,
 no ``eval`` (Alpine.js is used in its CSP build), no plugin, no framing. Images may also be
-``data:`` and ``blob:`` (photo previews). ``WEB_CSP_IMG_SRC`` (space-separated origins) adds map
-tile servers when one is configured.
+``data:`` and ``blob:`` (photo previews), and the base map's tile hosts when ``MAP_TILE_URL`` is
+set (``basemap.py``); ``WEB_CSP_IMG_SRC`` (space-separated origins) adds any others.
 """
 
 from flask import Flask, current_app
+
+from fieldapp.web.basemap import tile_origins
 
 BASE_POLICY = {
     "default-src": "'self'",
@@ -26,7 +28,8 @@ BASE_POLICY = {
 
 def content_security_policy() -> str:
     policy = dict(BASE_POLICY)
-    extra = current_app.config.get("WEB_CSP_IMG_SRC", "")
+    extra = " ".join([*tile_origins(current_app.config),
+                      current_app.config.get("WEB_CSP_IMG_SRC", "")]).strip()
     if extra:
         policy["img-src"] += " " + extra
     return "; ".join(f"{name} {value}" for name, value in policy.items())

@@ -65,14 +65,22 @@ def _module_database(backend, request, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def live_server(backend, request, tmp_path_factory):
+def live_config():
+    """Settings of the module's live server beyond the usual (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server(backend, request, tmp_path_factory, live_config):
     """fieldapp with the demo data, serving on 127.0.0.1 and a free port, for one module.
 
-    A module may define ``seed(app)`` (run in an app context after the demo data) for more.
+    A module may define ``seed(app)`` (run in an app context after the demo data) for more,
+    and a ``live_config`` fixture for settings of its own.
     """
     url = _module_database(backend, request, tmp_path_factory)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "web-test-secret-" + "x" * 32,
-                      "REDIS_URL": "", "PHOTO_DIR": str(tmp_path_factory.mktemp("photos"))})
+                      "REDIS_URL": "", "PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
+                      **live_config})
     with app.app_context():
         load_demo()
         seed = getattr(request.module, "seed", None)

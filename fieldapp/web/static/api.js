@@ -36,7 +36,34 @@ export class ApiError extends Error {
   }
 }
 
-async function send(path, { method = "GET", body, query, headers = {}, timeout = 20000, auth = true }, bearer) {
+// fetch cannot report an upload's progress; XMLHttpRequest can. Its answer becomes a Response, so
+// callers cannot tell the two apart.
+function sendWithUploadProgress(url, init, timeout, onUpload) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(init.method, url);
+    xhr.responseType = "blob";
+    xhr.timeout = timeout;
+    for (const [name, value] of Object.entries(init.headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener("progress", (e) => onUpload(e.loaded, e.lengthComputable ? e.total : 0));
+    xhr.addEventListener("load", () => {
+      const headers = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+        const at = line.indexOf(":");
+        if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+      const empty = [204, 205, 304].includes(xhr.status);
+      resolve(new Response(empty ? null : xhr.response, { status: xhr.status, headers }));
+    });
+    for (const failure of ["error", "timeout", "abort"]) {
+      xhr.addEventListener(failure, () => reject(new ApiError(0)));
+    }
+    xhr.send(init.body ?? null);
+  });
+}
+
+// onUpload(sent, total): the request body's progress (a file import); the answer is as usual.
+async function send(path, { method = "GET", body, query, headers = {}, timeout = 20000, onUpload }, bearer) {
   const url = new URL(BASE + path, window.location.origin);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
@@ -49,6 +76,7 @@ async function send(path, { method = "GET", body, query, headers = {}, timeout =
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  if (onUpload) return sendWithUploadProgress(url, init, timeout, onUpload);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
   init.signal = controller.signal;
@@ -69,6 +97,7 @@ async function parse(resp) {
 }
 
 // api("/me/assignments", {query: {near: "34.3,108.7"}}) → parsed JSON; throws ApiError.
+// raw: true → the Response itself, its body unread (to follow a large download's progress).
 export async function api(path, options = {}) {
   const auth = options.auth !== false;
   let bearer = auth ? await session.token().catch((err) => {
@@ -88,5 +117,5 @@ export async function api(path, options = {}) {
     throw new ApiError(resp.status, problem,
       { retryAfter: Number(resp.headers.get("Retry-After")) || null });
   }
-  return parse(resp);
+  return options.raw ? resp : parse(resp);
 }

@@ -53,9 +53,58 @@ export async function vendorModule(name) {
   return import(root.dataset[name]);
 }
 
-// Save a Blob answer (CSV/XLSX from the API) as a download with the server's file name.
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// The page's progress line for long work (#progress in the shell): a <progress> bar that has
+// no value while the server works (indeterminate) and a fraction while bytes move.
+export function progress(label) {
+  const bar = $("progress-bar");
+  const say = (text, done = null, total = 0) => {
+    $("progress-label").textContent = text;
+    if (done !== null && total > 0) bar.value = Math.min(done / total, 1);
+    else bar.removeAttribute("value");
+  };
+  say(label);
+  $("progress").hidden = false;
+  return { say, hide: () => { $("progress").hidden = true; } };
+}
+
+// Read a Response's body chunk by chunk, telling onChunk(received, total) as it comes.
+async function readWithProgress(resp, onChunk) {
+  const total = Number(resp.headers.get("Content-Length")) || 0;
+  const reader = resp.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    onChunk(received, total);
+  }
+  return new Blob(chunks, { type: resp.headers.get("Content-Type") || "" });
+}
+
+// Save a CSV/XLSX answer from the API as a download, showing progress: "preparing" while the
+// server builds the file, then the bytes received out of Content-Length.
 export async function download(path, query, fallbackName) {
-  const blob = await api(path, { query });
+  const shown = progress(t("console.export_preparing"));
+  let blob;
+  try {
+    const resp = await api(path, { query, raw: true, timeout: 300000 });
+    blob = await readWithProgress(resp, (done, total) => shown.say(total
+      ? t("console.export_receiving", { done: formatBytes(done), total: formatBytes(total) })
+      : t("console.export_receiving_unknown", { done: formatBytes(done) }), done, total));
+  } catch (err) {
+    shown.hide();
+    throw err;
+  }
+  shown.say(t("console.export_done", { name: fallbackName, size: formatBytes(blob.size) }),
+    blob.size, blob.size);
   const link = el("a", { href: URL.createObjectURL(blob), download: fallbackName });
   document.body.append(link);
   link.click();

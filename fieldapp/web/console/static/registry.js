@@ -3,7 +3,7 @@
 // import — checked as a whole first (all_or_nothing: any bad row stores nothing and the rows'
 // errors are shown), then, on request, the valid rows only (valid_rows).
 
-import { api, ApiError, clearError, el, showError, start, t } from "./console.js";
+import { api, ApiError, clearError, el, formatBytes, progress, showError, start, t } from "./console.js";
 import { formatDistance } from "/web/static/format.js";
 import { openFirm } from "./site-editor.js";
 
@@ -63,9 +63,14 @@ async function upload(mode) {
   $("import-status").textContent = t("console.importing");
   $("import-errors").replaceChildren();
   $("import-valid").hidden = true;
+  // The file's bytes as they go up, then "checking" while the API checks every row.
+  const shown = progress(t("console.importing"));
+  const onUpload = (sent, total) => shown.say(sent < total
+    ? t("console.import_uploading", { done: formatBytes(sent), total: formatBytes(total) })
+    : t("console.import_checking"), sent < total ? sent : null, total);
   try {
-    const report = await api("/firms/import", { method: "POST", body, timeout: 120000,
-      query: { mode, org_unit_id: $("import-unit").value } });
+    const report = await api("/firms/import", { method: "POST", body, timeout: 300000, onUpload,
+      query: { mode, org_unit_id: $("import-unit").value } }).finally(shown.hide);
     $("import-status").textContent = t("console.import_done", report);
     if (report.row_errors?.length) rowErrors(report.row_errors);
     page = 1;

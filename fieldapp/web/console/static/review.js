@@ -6,6 +6,7 @@
 
 import { api, ApiError, clearError, el, showError, start, t, vendorModule } from "./console.js";
 import { formatDateTime, formatDistance } from "/web/static/format.js";
+import { addBaseMap, hasBaseMap, shown } from "./basemap.js";
 
 const $ = (id) => document.getElementById(id);
 const FLAGS = ["mock_location", "accuracy_implausible", "impossible_travel", "same_spot_other_firms",
@@ -70,33 +71,36 @@ async function siteGeometry(visit) {
 
 function drawMap(site, visit) {
   if (!map) {
-    map = L.map("ev-map", { attributionControl: false, zoomSnap: 0.25 });
+    map = L.map("ev-map", { attributionControl: hasBaseMap(), zoomSnap: 0.25 });
+    addBaseMap(L, map);
     map.getContainer().setAttribute("aria-label", t("console.evidence_map"));
     layers = L.layerGroup().addTo(map);
   }
   layers.clearLayers();
   const v = visit.verification;
-  const fix = v.position_wgs84;
+  // Positions as drawn on the base map (shifted on GCJ-02 tiles); distances stay the API's.
+  const fix = shown(v.position_wgs84.lat, v.position_wgs84.lon);
+  const point = shown(site.point.lat, site.point.lon);
   const drawn = [];
   if (site.boundary) {
-    drawn.push(L.geoJSON(site.boundary, { style: { color: COLOURS.site, weight: 2, fillOpacity: 0.08,
-      className: "ev-site-boundary" } }));
+    drawn.push(L.geoJSON(site.boundary, { coordsToLatLng: ([lon, lat]) => L.latLng(shown(lat, lon)),
+      style: { color: COLOURS.site, weight: 2, fillOpacity: 0.08, className: "ev-site-boundary" } }));
   }
-  drawn.push(L.circle([site.point.lat, site.point.lon], { radius: site.radius_m, color: COLOURS.site,
+  drawn.push(L.circle(point, { radius: site.radius_m, color: COLOURS.site,
     weight: 1.5, dashArray: "6 4", fillOpacity: 0.05, className: "ev-site-radius" }));
-  drawn.push(L.circleMarker([site.point.lat, site.point.lon], { radius: 6, color: "#fff", weight: 2,
+  drawn.push(L.circleMarker(point, { radius: 6, color: "#fff", weight: 2,
     fillColor: COLOURS.site, fillOpacity: 1, className: "ev-site-point" }));
   if (v.accuracy_m) {
-    drawn.push(L.circle([fix.lat, fix.lon], { radius: v.accuracy_m, color: COLOURS.fix, weight: 1.5,
+    drawn.push(L.circle(fix, { radius: v.accuracy_m, color: COLOURS.fix, weight: 1.5,
       fillOpacity: 0.1, className: "ev-fix-accuracy" }));
   }
-  drawn.push(L.polyline([[site.point.lat, site.point.lon], [fix.lat, fix.lon]], { color: "#4e5969",
+  drawn.push(L.polyline([point, fix], { color: "#4e5969",
     weight: 1, dashArray: "2 4", className: "ev-distance" }));
-  drawn.push(L.circleMarker([fix.lat, fix.lon], { radius: 6, color: "#fff", weight: 2,
+  drawn.push(L.circleMarker(fix, { radius: 6, color: "#fff", weight: 2,
     fillColor: COLOURS.fix, fillOpacity: 1, className: "ev-fix-point" }));
   // A view first: circles measure their radius in pixels through it.
   map.invalidateSize();
-  map.setView([site.point.lat, site.point.lon], 16);
+  map.setView(point, 16);
   for (const layer of drawn) layers.addLayer(layer);
   map.fitBounds(L.featureGroup(drawn).getBounds(), { padding: [24, 24], maxZoom: 18 });
   $("ev-legend").replaceChildren(
