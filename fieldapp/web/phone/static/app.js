@@ -52,6 +52,8 @@ export const app = {
     await store.forget("me");
     await store.forget("assignments");
     await store.forget("visits");
+    // The e-credential kept for showing offline (/app/credential) is this user's: it goes too.
+    indexedDB.deleteDatabase("fieldapp-credential");
     app.go("#/login");
   },
 };
