@@ -118,3 +118,18 @@ def test_a_bad_rating_after_the_reopen_window_brings_a_call_back_only(page, live
     assert_accessible(page, context="window closed")
     shot(page, "firm-issue-window-closed")
     assert unexpected(page.console_errors, 409) == []
+
+
+def test_a_choice_made_meanwhile_elsewhere_is_said_in_chinese_and_the_page_catches_up(
+        page, live_server):
+    issue_id = resolved_issue(live_server, "厂区道路积水")
+    open_as_firm(page, issue_id)
+    # A colleague rates it on another phone while this page is open.
+    Api(live_server.app).act({"id": issue_id}, "firm", "rate", rating="satisfied")
+    page.get_by_role("button", name="确认已解决，不再评价").click()
+    page.get_by_text("诉求状态刚刚发生了变化，页面已更新，请查看最新进度。").wait_for()
+    page.locator(".issue-summary [data-state='closed']").wait_for()
+    assert page.locator("#confirm-button").count() == 0
+    issue, events = stored(live_server, issue_id)
+    assert (issue.state, issue.rating, events.count("confirm")) == ("closed", "satisfied", 0)
+    assert unexpected(page.console_errors, 409) == []
