@@ -4,9 +4,10 @@
 // under a client_id made once on the phone. Filing is idempotent by client_id, so sending again
 // after a timeout or a dropped connection never doubles a visit. States: queued → sending →
 // stored (with the server's verification) | rejected (4xx: kept with the reason until the user
-// deletes it, or fixes the refused fields and sends it again) | conflict (409). Sent on submit, on the "online" event, on page load and by
-// "send now"; more than one goes through /visits/batch; photos follow once their visit is
-// stored. Two tabs never send at once (navigator.locks where it exists).
+// deletes it, or fixes the refused fields and sends it again) | conflict (409). Sent on
+// submit, on the "online" event, on page load and by "send now"; more than one goes through
+// /visits/batch; photos follow once their visit is stored. Two tabs never send at once
+// (navigator.locks where it exists).
 
 import { api } from "/web/static/api.js";
 import * as store from "./store.js";

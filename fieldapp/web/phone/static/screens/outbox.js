@@ -7,15 +7,19 @@ import * as labels from "../labels.js";
 import * as outbox from "../outbox.js";
 import { explainRefusal } from "../refusal.js";
 
-// A visit the server does not have is discarded only after the user says so a second time:
-// the confirmation replaces the buttons in `place`. A stored one goes at once (nothing is lost).
+// A visit the server does not have (or whose photos it does not have yet) is discarded only
+// after the user says so a second time: the confirmation replaces the buttons in `place`. A
+// stored one with nothing left to send goes at once (nothing is lost).
 export function discardButton(item, place, { after } = {}) {
   const discard = async () => {
     await outbox.remove(item.client_id);
     if (after) after();
   };
   return h("button", { type: "button", class: "btn-link btn-danger-link", onClick: () => {
-    if (item.state === "stored") { discard(); return; }
+    if (item.state === "stored" && !item.photos.some((p) => p.state === "waiting")) {
+      discard();
+      return;
+    }
     const textId = `discard-${item.client_id}`;
     mount(place, h("div", { class: "notice notice-bad discard-confirm", role: "alertdialog",
       "aria-labelledby": textId },
