@@ -52,6 +52,9 @@ def test_a_commissioner_gets_a_short_lived_signed_credential_with_qr_and_short_c
     expires = datetime.fromisoformat(cred["expires_at"])
     left = (expires - datetime.now(UTC)).total_seconds()
     assert app.config["CREDENTIAL_TTL"] - 1 <= left <= app.config["CREDENTIAL_TTL"] + 60
+    issued = datetime.fromisoformat(cred["issued_at"])    # the server's clock, for the phone
+    assert abs((datetime.now(UTC) - issued).total_seconds()) < 5
+    assert 0 <= (expires - issued).total_seconds() - app.config["CREDENTIAL_TTL"] < 60
     assert cred["holder"]["name"] == "Commissioner" and cred["holder"]["roles"] == [
         "commissioner"] and cred["holder"]["role_labels"] == ["企业服务专员"]
     assert client.post(ME, headers=as_("a_manager")).status_code == 403

@@ -37,6 +37,8 @@ def test_the_service_worker_caches_the_shell_only_and_changes_with_it(client, mo
         assert f'"{url}"' in shell
         assert client.get(url).status_code == 200, url
     assert "/api/" not in shell
+    # The e-credential screen is kept too, so it opens at a gate without a connection.
+    assert '"/app/credential"' in shell and client.get("/app/credential").status_code == 200
     version = re.search(r'const VERSION = "(\w+)"', text)[1]
     files = _shell_files()
     changed = [(url, path) for url, path in files]

@@ -46,8 +46,9 @@ class ConfirmIn(CredentialIn):
 @blp.response(200)
 def my_credential():
     """A fresh e-credential for the calling commissioner or butler: the signed token, the URL
-    its QR code holds, the QR code (SVG data URI), the short code to type, the expiry
-    (``CREDENTIAL_TTL`` seconds, to the whole minute) and what the firm will see of the holder.
+    its QR code holds, the QR code (SVG data URI), the short code to type, the server's time
+    (``issued_at``), the expiry (``CREDENTIAL_TTL`` seconds, to the whole minute) and what the
+    firm will see of the holder.
     The phone asks again every minute while the credential is shown."""
     return plain(service.issue_credential(current_principal()))
 

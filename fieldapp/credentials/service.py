@@ -63,15 +63,18 @@ def _qr_svg(url: str) -> str:
 
 
 def issue_credential(principal: Principal) -> dict:
-    """``POST /me/credential``: a fresh credential for the caller."""
+    """``POST /me/credential``: a fresh credential for the caller. ``issued_at`` is the
+    server's time, so a phone whose clock is wrong still counts the remaining time right."""
     if not principal.has(*VISITOR_ROLES):
         raise scope.forbidden("Only commissioners and butlers carry an e-credential.")
     user = db.session.get(User, principal.user_id)
     ttl = current_app.config["CREDENTIAL_TTL"]
-    cred = tokens.issue(user.id, now(), ttl, key())
+    issued_at = now()
+    cred = tokens.issue(user.id, issued_at, ttl, key())
     url = request.host_url.rstrip("/") + "/verify/" + cred.token
     return {"token": cred.token, "short_code": cred.short_code, "url": url,
-            "expires_at": cred.expires_at, "ttl": ttl, "qr_svg": _qr_svg(url),
+            "issued_at": issued_at, "expires_at": cred.expires_at, "ttl": ttl,
+            "qr_svg": _qr_svg(url),
             "holder": holder_of(user)}
 
 

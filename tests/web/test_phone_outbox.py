@@ -175,6 +175,7 @@ def test_a_visit_the_server_refuses_stays_in_the_outbox_with_the_reason(page, co
         shot(page, "phone-outbox-rejected")
         assert visit_count(live_server, "commissioner") == before
         item.get_by_role("button", name="删除").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="确定删除").click()
         page.locator("#outbox-list .empty").wait_for()
     finally:
         with live_server.db() as session:

@@ -16,6 +16,8 @@ Every page is a shell: its script calls ``/api/v1`` and the API holds every rule
 
 from flask import Blueprint, render_template
 
+from fieldapp.web.vendor import static_path
+
 blp = Blueprint("firm", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/web/firm/static")
 
@@ -35,8 +37,9 @@ def verify(token=None):
 
 @blp.route("/app/credential")
 def credential():
-    """The commissioner's or butler's own e-credential screen (linked from the phone app)."""
-    return render_template("firm/credential.html")
+    """The commissioner's or butler's own e-credential screen (linked from the phone app; its
+    service worker keeps this page too, so it opens offline)."""
+    return render_template("firm/credential.html", idb=static_path("idb"))
 
 
 @blp.route("/firm/")

@@ -16,6 +16,8 @@ from fieldapp.web.vendor import static_path
 
 STATIC = Path(__file__).resolve().parent / "static"
 NOT_MODULES = {"leaflet.js", "app.js"}  # a classic script loaded on demand; the entry point
+# What the e-credential page (/app/credential) loads besides the shared files.
+CREDENTIAL_FILES = ["credential.js", "timeline.js", "login.js", "firm.css"]
 blp = Blueprint("phone", __name__, url_prefix="/app", template_folder="templates",
                 static_folder="static", static_url_path="/static")
 
@@ -26,7 +28,8 @@ def app_shell():
     # Every module is announced in the page, so the browser fetches them all at once instead
     # of discovering them import by import (one round trip each on a slow network).
     modules = [url for url, path in _shell_files()
-               if path.suffix == ".js" and url.rsplit("/", 1)[-1] not in NOT_MODULES]
+               if path.suffix == ".js" and url.rsplit("/", 1)[-1] not in NOT_MODULES
+               and not url.startswith("/web/firm/")]
     return render_template("phone/app.html", idb=static_path("idb"),
                            leaflet=static_path("leaflet"), modules=modules,
                            batch_max=current_app.config["VISIT_BATCH_MAX"])
@@ -40,6 +43,10 @@ def _shell_files() -> list[tuple[str, Path]]:
              for p in sorted(STATIC.rglob("*")) if p.is_file()]
     files += [(f"/web/static/{p.name}", p) for p in sorted((web / "static").glob("*"))
               if p.suffix in {".js", ".css"} and p.name != "api-docs.js"]
+    # The e-credential screen (/app/credential, served by the firm pages) opens offline too.
+    firm_static = web / "firm" / "static"
+    files += [(f"/web/firm/static/{name}", firm_static / name)
+              for name in CREDENTIAL_FILES]
     for package, names in (("idb", ["index.js"]), ("leaflet", ["leaflet.js", "leaflet.css"])):
         folder = static_path(package)
         files += [(f"/static/{folder}/{name}", vendor / folder / name) for name in names]
@@ -55,7 +62,7 @@ def service_worker():
         digest.update(url.encode() + path.read_bytes())
     # The page itself is language-specific and cached as the user last saw it.
     body = render_template("phone/sw.js", version=digest.hexdigest()[:16],
-                           shell=["/app/", *(url for url, _ in files)])
+                           shell=["/app/", "/app/credential", *(url for url, _ in files)])
     return body, 200, {"Content-Type": "text/javascript; charset=utf-8",
                        "Cache-Control": "no-cache"}
 

@@ -26,16 +26,42 @@ async function openFile(link) {
   window.open(URL.createObjectURL(blob), "_blank");
 }
 
+// The API's refusals a firm can meet here, in the page's words (its own detail is English).
+const REFUSALS = { "reopen-window-closed": "firm.reopen_window_closed",
+  "already-rated": "firm.already_rated", "illegal-transition": "firm.changed_meanwhile" };
+
+function refusal(err) {
+  const slug = err.status === 409 ? (err.problem?.type || "").split("/").pop() : null;
+  return REFUSALS[slug] ? t(REFUSALS[slug]) : err.explain();
+}
+
+let acting = false;
+
+// One action at a time: a double tap must not send a second one (the server would refuse it
+// and the page would show an error for a choice that went through).
 async function act(body, error) {
+  if (acting) return;
+  acting = true;
   error.hidden = true;
+  for (const b of document.querySelectorAll("#issue-actions button")) b.disabled = true;
   try {
     await api(`/issues/${id}/actions`, { method: "POST", body });
     await load();
   } catch (err) {
-    error.textContent = err.status === 409 && err.problem?.type?.endsWith("reopen-window-closed")
-      ? t("firm.reopen_window_closed") : err.explain();
+    error.textContent = refusal(err);
     error.hidden = false;
+    if (err.status === 409) await load({ keep: error }).catch(() => {});
+  } finally {
+    acting = false;
+    for (const b of document.querySelectorAll("#issue-actions button")) b.disabled = false;
   }
+}
+
+// Whether the latest resolution has been rated (each resolution may be rated once): a rating
+// step after the last resolve step of the public timeline.
+function ratedSinceResolved(view) {
+  const actions = view.events.map((e) => e.action);
+  return actions.lastIndexOf("rate") > actions.lastIndexOf("resolve");
 }
 
 function ratePart(error) {
@@ -81,27 +107,30 @@ function reopenPart(error) {
   return form;
 }
 
-function actions(view) {
+function actions(view, error) {
   const allowed = view.allowed_actions || [];
-  const error = el("p", { class: "notice notice-bad", role: "alert", hidden: true });
   const parts = [];
-  if (allowed.includes("rate") && view.state === "resolved") parts.push(ratePart(error));
+  if (allowed.includes("rate") && view.state === "resolved" && !ratedSinceResolved(view)) {
+    parts.push(ratePart(error));
+  }
   if (allowed.includes("confirm")) {
     const button = el("button", { class: "btn btn-block", type: "button", id: "confirm-button" }, t("firm.confirm_resolved_button"));
     button.addEventListener("click", () => act({ action: "confirm" }, error));
     parts.push(el("div", {}, button, el("p", { class: "hint muted small" }, t("firm.confirm_resolved_leads_to"))));
   }
   if (allowed.includes("reopen")) parts.push(reopenPart(error));
-  if (!parts.length) return [];
+  if (!parts.length) return error.hidden ? [] : [error];
   return [el("section", { class: "card stack", "aria-labelledby": "actions-heading" },
     el("h2", { id: "actions-heading" }, t("firm.your_turn")), error, ...parts)];
 }
 
-async function load() {
+// keep: the error notice to carry over (a refusal stays readable after the page is redrawn).
+async function load({ keep } = {}) {
   const view = await api(`/issues/${id}`);
   renderTimeline(document.getElementById("timeline"), view);
   document.getElementById("issue-extra").replaceChildren(extra(view));
-  document.getElementById("issue-actions").replaceChildren(...actions(view));
+  const error = keep || el("p", { class: "notice notice-bad", role: "alert", hidden: true });
+  document.getElementById("issue-actions").replaceChildren(...actions(view, error));
   for (const link of document.querySelectorAll(".file-link")) {
     link.addEventListener("click", (event) => { event.preventDefault(); openFile(link); });
   }

@@ -14,6 +14,7 @@ import * as file from "./screens/file.js";
 import * as result from "./screens/result.js";
 import * as visits from "./screens/visits.js";
 import * as outboxScreen from "./screens/outbox.js";
+import * as fix from "./screens/fix.js";
 import * as me from "./screens/me.js";
 
 const view = document.getElementById("app");
@@ -25,7 +26,7 @@ const offlineFlag = document.getElementById("offline-flag");
 
 // Every screen is loaded with the app, so each one opens offline even without a service
 // worker (iOS WeChat) once the app has loaded.
-const SCREENS = { login, firms, target, file, result, visits, outbox: outboxScreen, me };
+const SCREENS = { login, firms, target, file, result, visits, outbox: outboxScreen, fix, me };
 
 // What every screen gets: the signed-in user, navigation, and the shared modules.
 export const app = {
@@ -51,6 +52,8 @@ export const app = {
     await store.forget("me");
     await store.forget("assignments");
     await store.forget("visits");
+    // The e-credential kept for showing offline (/app/credential) is this user's: it goes too.
+    indexedDB.deleteDatabase("fieldapp-credential");
     app.go("#/login");
   },
 };
@@ -68,7 +71,8 @@ async function route() {
   tabbar.hidden = screen === "login";
   for (const link of tabbar.querySelectorAll("a")) {
     const current = link.dataset.tab === screen
-      || (link.dataset.tab === "firms" && ["target", "file"].includes(screen));
+      || (link.dataset.tab === "firms" && ["target", "file"].includes(screen))
+      || (link.dataset.tab === "outbox" && screen === "fix");
     if (current) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
   const module = SCREENS[screen];

@@ -4,12 +4,14 @@
 // under a client_id made once on the phone. Filing is idempotent by client_id, so sending again
 // after a timeout or a dropped connection never doubles a visit. States: queued → sending →
 // stored (with the server's verification) | rejected (4xx: kept with the reason until the user
-// deletes it) | conflict (409). Sent on submit, on the "online" event, on page load and by
-// "send now"; more than one goes through /visits/batch; photos follow once their visit is
-// stored. Two tabs never send at once (navigator.locks where it exists).
+// deletes it, or fixes the refused fields and sends it again) | conflict (409). Sent on
+// submit, on the "online" event, on page load and by "send now"; more than one goes through
+// /visits/batch; photos follow once their visit is stored. Two tabs never send at once
+// (navigator.locks where it exists).
 
 import { api } from "/web/static/api.js";
 import * as store from "./store.js";
+import { codeOf } from "./refusal.js";
 
 const LOCK = "fieldapp-outbox-send";
 const RETRY_MS = 30000;
@@ -20,13 +22,6 @@ let running = null;
 let retryTimer = null;
 
 export const UNSENT = new Set(["queued", "sending"]);
-
-// The server's reason for refusing an item: its field messages when it gave them.
-export function reasonOf(error) {
-  if (!error) return "";
-  const fields = Object.values(error.errors || {}).flat();
-  return fields.length ? fields.join(" ") : error.detail || error.text || "";
-}
 
 export function setUser(id) {
   userId = id;
@@ -73,6 +68,25 @@ export async function remove(clientId) {
   }
 }
 
+// A refused visit, fixed by the user, goes back in the queue under the same client_id: the
+// server stored nothing of it (a 4xx stores nothing), so the id is still free, and a resend
+// after a lost answer still finds the one copy. Only what the user may change changes; the
+// position and the time are evidence. It is no longer filed live, so it goes as offline.
+export async function resend(clientId, { target, purpose, notes, issues }) {
+  const item = await store.getItem(clientId);
+  if (!item || item.user_id !== userId || item.state !== "rejected") return false;
+  const body = { ...item.body, purpose, notes, issues };
+  delete body.firm_id;
+  delete body.project_id;
+  body[`${target.kind}_id`] = target.id;
+  await store.updateItem(clientId, { body, target, state: "queued", error: null,
+                                     attempts: item.attempts + 1, last_error: null });
+  changed();
+  // A run already under way took its list before this item was queued: run once more after it.
+  if (running) running.then(sendAll); else sendAll();
+  return true;
+}
+
 export function sendAll() {
   if (userId === null) return Promise.resolve();
   if (!running) {
@@ -83,7 +97,7 @@ export function sendAll() {
 }
 
 function errorOf(err) {
-  return { status: err.status, detail: err.problem?.detail || null,
+  return { status: err.status, code: codeOf(err), detail: err.problem?.detail || null,
            errors: err.problem?.errors || null, text: err.explain() };
 }
 
@@ -123,7 +137,7 @@ async function sendBatch(batch) {
     } else {
       await store.updateItem(item.client_id, {
         state: RESULT_STATE[result.result] || "rejected", visit_id: result.id ?? null,
-        error: { status: result.status, detail: result.detail || null,
+        error: { status: result.status, code: result.result, detail: result.detail || null,
                  errors: result.errors || null, text: result.detail || null },
       });
     }

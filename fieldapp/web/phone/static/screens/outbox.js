@@ -1,9 +1,47 @@
 // The outbox: every visit on this phone until the server has it, with its state and reason.
+// A refused visit can be opened, fixed and sent again, or discarded after a confirmation.
 import { t } from "/web/static/i18n.js";
 import { h, mount } from "/web/static/dom.js";
 import { formatDateTime } from "/web/static/format.js";
 import * as labels from "../labels.js";
 import * as outbox from "../outbox.js";
+import { explainRefusal } from "../refusal.js";
+
+// A visit the server does not have (or whose photos it does not have yet) is discarded only
+// after the user says so a second time: the confirmation replaces the buttons in `place`. A
+// stored one with nothing left to send goes at once (nothing is lost).
+export function discardButton(item, place, { after } = {}) {
+  const discard = async () => {
+    await outbox.remove(item.client_id);
+    if (after) after();
+  };
+  return h("button", { type: "button", class: "btn-link btn-danger-link", onClick: () => {
+    if (item.state === "stored" && !item.photos.some((p) => p.state === "waiting")) {
+      discard();
+      return;
+    }
+    const textId = `discard-${item.client_id}`;
+    mount(place, h("div", { class: "notice notice-bad discard-confirm", role: "alertdialog",
+      "aria-labelledby": textId },
+      h("p", { id: textId }, h("strong", {}, t("phone.discard_question"))),
+      h("p", {}, t("phone.discard_help")),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "btn btn-danger", onClick: discard }, t("phone.discard_yes")),
+        h("button", { type: "button", class: "btn", onClick: () => window.dispatchEvent(new CustomEvent("fieldapp:outbox")) },
+          t("common.cancel")))));
+    place.querySelector(".btn-danger").focus();
+  } }, t("common.delete"));
+}
+
+function actions(item) {
+  const place = h("div", { class: "row" });
+  mount(place,
+    h("a", { class: "btn-link", href: `#/result/${item.client_id}` }, t("phone.details")),
+    item.state === "rejected" ? h("a", { class: "btn-link", href: `#/fix/${item.client_id}` },
+      t("phone.fix_and_resend")) : null,
+    outbox.UNSENT.has(item.state) ? null : discardButton(item, place));
+  return place;
+}
 
 export async function show(root, app) {
   app.setTitle(t("phone.outbox_title"));
@@ -32,12 +70,9 @@ export async function show(root, app) {
       item.state === "stored" && item.verification ? h("div", {}, labels.status(item.verification.status)) : null,
       item.photos.length ? h("div", { class: "muted small" }, t("phone.photos_state", {
         done: item.photos.filter((p) => p.state === "uploaded").length, total: item.photos.length })) : null,
-      item.error && !outbox.UNSENT.has(item.state) ? h("div", { class: "reason" }, outbox.reasonOf(item.error)) : null,
+      item.error && !outbox.UNSENT.has(item.state) ? h("div", { class: "reason" }, explainRefusal(item.error)) : null,
       item.last_error && outbox.UNSENT.has(item.state) ? h("div", { class: "muted small" }, t("phone.last_attempt", { error: item.last_error })) : null,
-      h("div", { class: "row" },
-        h("a", { class: "btn-link", href: `#/result/${item.client_id}` }, t("phone.details")),
-        outbox.UNSENT.has(item.state) ? null : h("button", { type: "button", class: "btn-link btn-danger-link",
-          onClick: async () => { await outbox.remove(item.client_id); } }, t("common.delete")))))
+      actions(item)))
       : h("li", { class: "muted empty" }, t("phone.outbox_empty")));
   };
   await draw();

@@ -5,7 +5,7 @@ import { h, mount } from "/web/static/dom.js";
 import { formatDistance, formatDateTime } from "/web/static/format.js";
 import * as store from "../store.js";
 import * as labels from "../labels.js";
-import * as outbox from "../outbox.js";
+import { explainRefusal } from "../refusal.js";
 
 export function explain(item) {
   const v = item.verification;
@@ -30,8 +30,10 @@ export function explain(item) {
   if (item.state === "rejected" || item.state === "conflict") {
     return h("div", { class: "notice notice-bad", id: "verdict" },
       h("strong", {}, t(item.state === "conflict" ? "phone.conflict_title" : "phone.rejected_title")),
-      h("p", { id: "reject-reason" }, outbox.reasonOf(item.error) || t("common.invalid_input")),
-      h("p", {}, t(item.state === "conflict" ? "phone.conflict_help" : "phone.rejected_help")));
+      explainRefusal(item.error, { id: "reject-reason" }),
+      h("p", {}, t(item.state === "conflict" ? "phone.conflict_help" : "phone.rejected_help")),
+      item.state === "rejected" ? h("a", { class: "btn btn-primary", href: `#/fix/${item.client_id}`,
+        id: "fix-visit" }, t("phone.fix_and_resend")) : null);
   }
   return h("div", { class: "notice", id: "verdict" },
     h("strong", {}, labels.outboxState(item.state)),

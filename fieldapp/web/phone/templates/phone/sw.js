@@ -22,15 +22,17 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/")) return;
   if (event.request.mode === "navigate" && url.pathname.startsWith("/app")) {
     // The page: the cached shell at once (a slow network must not hold the app back), renewed
-    // in the background for the next opening; the network when nothing is cached yet.
+    // in the background for the next opening; the network when nothing is cached yet. The
+    // e-credential screen is a page of its own, kept the same way (never the app in its place).
+    const page = url.pathname === "/app/credential" ? "/app/credential" : "/app/";
     const fresh = fetch(event.request).then((response) => {
       if (response.ok) {
         const copy = response.clone();
-        event.waitUntil(caches.open(CACHE).then((cache) => cache.put("/app/", copy)));
+        event.waitUntil(caches.open(CACHE).then((cache) => cache.put(page, copy)));
       }
       return response;
     });
-    event.respondWith(caches.match("/app/").then((hit) => hit || fresh));
+    event.respondWith(caches.match(page).then((hit) => hit || fresh));
     event.waitUntil(fresh.catch(() => {}));
     return;
   }
