@@ -130,13 +130,17 @@ end
 """
 
 
-def database_url() -> str:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + DB_NAME
+def database_url(backend: str = "postgresql", name: str = DB_NAME) -> str:
+    """A fresh, migrated database: ``name`` on the local PostgreSQL, or a SpatiaLite file."""
+    if backend == "sqlite":
+        url = f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='fieldapp-bench-'), name)}.db"
+    else:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     engine = create_engine(url, **engine_options(url))
     prepare_engine(engine)
     migrate.upgrade(engine)
