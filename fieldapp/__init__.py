@@ -53,10 +53,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_database(app: Flask) -> None:
     from fieldapp.audit import recorder
+    from fieldapp.stats import slots
     from models.database import prepare_engine, spatial_version
 
     db.init_app(app)
+    # What every flush writes besides the rows themselves: the audit trail and the visit-rate
+    # slot counts, in the same transaction.
     recorder.install(db.session)
+    slots.install(db.session)
     with app.app_context():
         prepare_engine(db.engine)
         if db.engine.dialect.name == "sqlite":
