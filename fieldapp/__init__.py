@@ -11,7 +11,10 @@ from fieldapp.extensions import ProblemApi, db, limiter
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, API blueprints, error handlers, CLI."""
+    from fieldapp.jsonprovider import OrjsonProvider
+
     app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     app.json.ensure_ascii = False  # firm names and labels are Chinese: send them as UTF-8
     settings = config.load(app.instance_path, test_config)
     app.config.update(settings)
