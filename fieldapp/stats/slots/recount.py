@@ -8,7 +8,7 @@ slots (``fieldapp.stats.slots.generation``), so neither can miss the other's com
 
 from functools import cache
 
-from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -119,9 +119,59 @@ def _point_statements(kind: str) -> tuple:
     return totals_statement(holding), _recount_statements(holding, kinds=(kind,))
 
 
+@cache
+def _point_recount_postgresql(kind: str):
+    """The same recount and totals change as ``_point_statements`` in one PostgreSQL statement
+    (data-modifying CTEs): the slots holding the moment with their old counts, their new
+    counts from the visits, the update, and the change in met/pending added to the totals.
+    Each visit filed runs it, and on PostgreSQL every statement is a round trip to the server:
+    one instead of four or five."""
+    column = "firm_id" if kind == "firm" else "project_id"
+    countable = ", ".join(f"'{status}'" for status in COUNTABLE_STATUSES)
+    return text(f"""
+WITH holding AS (
+    SELECT id, org_unit_id, due_on, countable AS old_countable, pending AS old_pending
+    FROM visit_slots
+    WHERE {column} = :target AND starts_at <= :moment
+      AND (ends_at IS NULL OR ends_at > :moment)
+), counts AS (
+    SELECT h.id,
+           count(v.id) FILTER (WHERE v.status IN ({countable})) AS countable,
+           count(v.id) FILTER (WHERE v.status = 'needs_review') AS pending,
+           max(v.captured_at) FILTER (WHERE v.status IN ({countable})) AS last_visit_at
+    FROM holding h
+    JOIN visit_slots s ON s.id = h.id
+    LEFT JOIN visits v ON v.{column} = s.{column} AND v.captured_at >= s.starts_at
+                      AND (s.ends_at IS NULL OR v.captured_at < s.ends_at)
+    GROUP BY h.id
+), changed AS (
+    UPDATE visit_slots s
+    SET countable = c.countable, pending = c.pending, last_visit_at = c.last_visit_at
+    FROM counts c WHERE s.id = c.id
+    RETURNING s.id
+), delta AS (
+    SELECT h.org_unit_id, h.due_on,
+           sum((c.countable > 0)::int - (h.old_countable > 0)::int) AS met,
+           sum((c.countable = 0 AND c.pending > 0)::int
+               - (h.old_countable = 0 AND h.old_pending > 0)::int) AS pending
+    FROM holding h JOIN counts c ON c.id = h.id
+    WHERE h.id IN (SELECT id FROM changed)
+    GROUP BY h.org_unit_id, h.due_on
+)
+INSERT INTO visit_slot_totals (org_unit_id, due_on, due, met, pending)
+SELECT org_unit_id, due_on, 0, met, pending FROM delta WHERE met <> 0 OR pending <> 0
+ON CONFLICT (org_unit_id, due_on) DO UPDATE
+SET met = visit_slot_totals.met + excluded.met,
+    pending = visit_slot_totals.pending + excluded.pending""")
+
+
 def recount_at(conn: Connection, touched) -> None:
     """Recount the slots containing each ``(kind, target_id, moment)`` visited."""
     lock_targets(conn, {lock_key(kind, target) for kind, target, _ in touched})
+    if conn.dialect.name == "postgresql":
+        for kind, target, moment in touched:
+            conn.execute(_point_recount_postgresql(kind), {"target": target, "moment": moment})
+        return
     for kind, target, moment in touched:
         totals, recounts = _point_statements(kind)
         params = {"target": target, "moment": moment}
