@@ -303,6 +303,10 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
     # is already stored answers as its replay.
     try:
         visit, issue_firm_id = _new_visit(principal, data, digest, offline)
+        # What a new visit holds, set as loaded so serialising the answer needs no query
+        # (each would be a transaction of its own after the commit).
+        for name in ("reviews", "photos", "raised_issues"):
+            set_committed_value(visit, name, [])
         db.session.add(visit)
         for raised in data["issues"]:
             visit.raised_issues.append(new_issue(
@@ -310,11 +314,7 @@ def file_visit(principal: Principal, data: dict, *, offline: bool | None = None)
                 category=raised["category"], title=raised["title"],
                 description=raised.get("description"), source="visit",
                 actor_role="visitor", actor_id=principal.user_id))
-        confirmation = link_new_visit(visit)
-        # What a new visit holds, set as loaded so serialising the answer needs no query.
-        for name, value in (("reviews", []), ("photos", []),
-                            ("firm_confirmation", confirmation)):
-            set_committed_value(visit, name, value)
+        set_committed_value(visit, "firm_confirmation", link_new_visit(visit))
         commit_keeping_state()
     except (Problem, IntegrityError):
         db.session.rollback()
