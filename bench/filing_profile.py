@@ -92,6 +92,15 @@ def instrument() -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def rss_mb() -> float:
+    """This process's resident size now (Linux), in MB."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def body(run: str, n: int, firm: list) -> dict:
     """What the phone sends (as the wrk script of visit_load.py does)."""
     return {"client_id": f"{run}-{n}", "firm_id": firm[0],
@@ -132,8 +141,10 @@ def main() -> None:
 
         profiler = Profiler(interval=0.0005)
         profiler.start()
-    totals, steps = [], defaultdict(list)
+    totals, steps, rss = [], defaultdict(list), {}
     for n in range(args.visits):
+        if n in (1000, args.visits - 1):
+            rss[n] = rss_mb()
         SPENT.clear()
         start = time.perf_counter()
         one(n)
@@ -154,6 +165,10 @@ def main() -> None:
               f"{statistics.fmean(steps[step]) * 1000:9.2f}")
     print(f"{'total':<12} {statistics.median(totals) * 1000:10.2f} "
           f"{statistics.fmean(totals) * 1000:9.2f}")
+    if len(rss) == 2:
+        first, last = rss[1000], rss[args.visits - 1]
+        print(f"resident size after 1,000 filings {first:.0f} MB, after {args.visits:,} "
+              f"{last:.0f} MB ({(last - first) / first:+.1%})")
 
 
 if __name__ == "__main__":
