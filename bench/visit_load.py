@@ -1,19 +1,22 @@
-"""Visit filing under load: gunicorn (2 workers) on PostGIS, driven by wrk from another process.
+"""Visit filing under load: gunicorn (2 workers) on PostGIS or SpatiaLite, driven by wrk.
 
-1. Builds a fresh PostgreSQL database ``fieldapp_visitbench``: 10,000 firms (through the import
+1. Builds a fresh database (``--backend``: ``fieldapp_visitbench`` on the local PostgreSQL, or
+   a SpatiaLite file in a temporary folder): 10,000 firms (through the import
    path) in 10 counties, 500 commissioners with 20 firm assignments each, and a session and
    access token per commissioner (no password hashing: log-in is not what is measured).
 2. Starts ``gunicorn -w 2 wsgi:app`` and drives ``POST /api/v1/visits`` with wrk for
    ``--duration`` seconds: every request a fresh ``client_id``, a random commissioner's token,
    one of their firms, a position within ~50 m of its site in GCJ-02 (as WeChat reports it).
 3. In the same run, the two ceilings: ``GET /healthz`` on the same server, and
-   ``bench/one_insert.py`` (one PostGIS INSERT per request through a pool) under gunicorn -w 2.
+   ``bench/one_insert.py`` (one spatial INSERT per request through a pool, on the same
+   database) under gunicorn -w 2.
 4. Counts the visits stored and checks that every 201 wrk saw is exactly one row.
 
 wrk (Debian package ``wrk``) is a C load generator that costs little CPU next to the server
 on a 2-core machine; a Python generator would be the bottleneck.
 
-Run: .venv/bin/python bench/visit_load.py [--duration 30] [--connections 16]
+Run: .venv/bin/python bench/visit_load.py [--backend postgresql|sqlite] [--duration 30]
+     [--connections 16]
 """
 
 from __future__ import annotations
@@ -130,13 +133,17 @@ end
 """
 
 
-def database_url() -> str:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + DB_NAME
+def database_url(backend: str = "postgresql", name: str = DB_NAME) -> str:
+    """A fresh, migrated database: ``name`` on the local PostgreSQL, or a SpatiaLite file."""
+    if backend == "sqlite":
+        url = f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='fieldapp-bench-'), name)}.db"
+    else:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     engine = create_engine(url, **engine_options(url))
     prepare_engine(engine)
     migrate.upgrade(engine)
@@ -264,6 +271,7 @@ def show(label: str, r: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--firms", type=int, default=10_000)
@@ -276,9 +284,10 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     rng = random.Random(7)
     print(f"# {platform.node()} {os.cpu_count()} cpu, python {platform.python_version()}, "
+          f"backend {args.backend}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, "
           f"{args.duration} s per run, {args.connections} connections, wrk -t2, "
           f"gunicorn -w 2 --threads {args.threads} (ceilings: sync workers)")
-    url = database_url()
+    url = database_url(args.backend)
     data = seed(url, args.firms, args.staff, args.per_person, rng)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write("return " + lua_table(data))
@@ -292,7 +301,8 @@ def main() -> None:
     try:
         wrk("http://127.0.0.1:8765", WRK_SCRIPT, 3, args.connections,
             {"VISIT_BENCH_DATA": data_file, "VISIT_BENCH_RUN": "warmup"})  # pools, caches
-        engine = create_engine(url)
+        engine = create_engine(url, **engine_options(url))
+        prepare_engine(engine)
         visits = wrk("http://127.0.0.1:8765", WRK_SCRIPT, args.duration, args.connections,
                      {"VISIT_BENCH_DATA": data_file, "VISIT_BENCH_RUN": data["run"]})
         health = wrk("http://127.0.0.1:8765/healthz", WRK_GET, args.duration, args.connections)
@@ -312,6 +322,7 @@ def main() -> None:
             func.count(), func.count(func.distinct(Visit.client_id))).where(
             Visit.client_id.like(f"{data['run']}-%"))).one()
     os.unlink(data_file)
+    print(f"# load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     show("POST /api/v1/visits", visits)
     show("GET /healthz (ceiling)", health)
     show("one INSERT (ceiling)", ceiling)

@@ -11,7 +11,10 @@ from fieldapp.extensions import ProblemApi, db, limiter
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, API blueprints, error handlers, CLI."""
+    from fieldapp.jsonprovider import OrjsonProvider
+
     app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     app.json.ensure_ascii = False  # firm names and labels are Chinese: send them as UTF-8
     settings = config.load(app.instance_path, test_config)
     app.config.update(settings)
@@ -53,10 +56,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_database(app: Flask) -> None:
     from fieldapp.audit import recorder
+    from fieldapp.stats import slots
     from models.database import prepare_engine, spatial_version
 
     db.init_app(app)
+    # What every flush writes besides the rows themselves: the audit trail and the visit-rate
+    # slot counts, in the same transaction.
     recorder.install(db.session)
+    slots.install(db.session)
     with app.app_context():
         prepare_engine(db.engine)
         if db.engine.dialect.name == "sqlite":

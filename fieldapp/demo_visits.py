@@ -14,7 +14,7 @@ from sqlalchemy import select
 from fieldapp import scope
 from fieldapp.auth.principal import Principal
 from fieldapp.extensions import db
-from fieldapp.visits.service import file_visit
+from fieldapp.visits.filing import file_visit
 from geo import wgs84_to_gcj02
 from models import Assignment, User, utcnow
 

@@ -64,6 +64,7 @@ from geo.verify import (
     VerifyPolicy,
     decide,
     verify,
+    verify_nearest,
 )
 
 __all__ = [
@@ -120,6 +121,7 @@ __all__ = [
     "to_wgs84",
     "verify",
     "verify_many",
+    "verify_nearest",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]

@@ -16,7 +16,7 @@ reviewer, not geometry.  Every ``Verification`` records the inputs that decided 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -156,20 +156,53 @@ def decide(distance_m: float, accuracy_m: float, radius_m: float) -> Verdict:
     return Verdict.INCONCLUSIVE
 
 
-def verify(fix: Fix, target: Target, *, policy: VerifyPolicy = DEFAULT_POLICY) -> Verification:
-    """Judge whether ``fix`` lies within ``target``'s geofence; see the module docstring."""
+def _check_inputs(fix: Fix, targets: Sequence[Target]) -> None:
     if not isinstance(fix, Fix):
         raise GeoError("fix", f"must be a Fix, got {type(fix).__name__}")
-    if not isinstance(target, Target):
-        raise GeoError("target", f"must be a Target, got {type(target).__name__}")
-    lat, lon = to_wgs84(fix.lat, fix.lon, fix.crs)
+    for target in targets:
+        if not isinstance(target, Target):
+            raise GeoError("target", f"must be a Target, got {type(target).__name__}")
+
+
+def _distance(lat: float, lon: float, target: Target) -> tuple[float, str]:
+    """Metres from the WGS-84 position to ``target`` and what was measured to."""
     area = target.area
     if area is not None:
-        distance, measured_to = area.distance_m(lat, lon), "polygon"
-    else:
-        t_lat, t_lon = target.point_lat_lon  # type: ignore[misc]  # Target guarantees one
-        distance, measured_to = geodesic_distance_m(lat, lon, t_lat, t_lon), "point"
+        return area.distance_m(lat, lon), "polygon"
+    t_lat, t_lon = target.point_lat_lon  # type: ignore[misc]  # Target guarantees one
+    return geodesic_distance_m(lat, lon, t_lat, t_lon), "point"
 
+
+def verify(fix: Fix, target: Target, *, policy: VerifyPolicy = DEFAULT_POLICY) -> Verification:
+    """Judge whether ``fix`` lies within ``target``'s geofence; see the module docstring."""
+    _check_inputs(fix, (target,))
+    lat, lon = to_wgs84(fix.lat, fix.lon, fix.crs)
+    return _judge(fix, lat, lon, target, *_distance(lat, lon, target), policy)
+
+
+def verify_nearest(fix: Fix, targets: Sequence[Target], *,
+                   policy: VerifyPolicy = DEFAULT_POLICY) -> tuple[int, Verification]:
+    """Pick the target nearest to ``fix`` and judge the fix against it, in one pass.
+
+    The fix is converted to WGS-84 once and each target's distance measured once; the nearest
+    one's distance is the verification's. Returns ``(index of that target, its
+    Verification)``; on a tie the earlier target wins, so callers order ``targets`` by
+    whatever should break ties (e.g. site id). ``targets`` must not be empty.
+    """
+    _check_inputs(fix, targets)
+    if not targets:
+        raise GeoError("target", "at least one target is needed")
+    lat, lon = to_wgs84(fix.lat, fix.lon, fix.crs)
+    best, (distance, measured_to) = 0, _distance(lat, lon, targets[0])
+    for index in range(1, len(targets)):
+        candidate = _distance(lat, lon, targets[index])
+        if candidate[0] < distance:
+            best, (distance, measured_to) = index, candidate
+    return best, _judge(fix, lat, lon, targets[best], distance, measured_to, policy)
+
+
+def _judge(fix: Fix, lat: float, lon: float, target: Target, distance: float,
+           measured_to: str, policy: VerifyPolicy) -> Verification:
     flags: list[str] = []
     raw = fix.accuracy_m
     accuracy = policy.normalise_accuracy(raw, fix.source)

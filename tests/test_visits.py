@@ -254,6 +254,27 @@ def test_a_replay_returns_the_same_visit_and_a_changed_one_is_a_conflict(client,
     assert client.post(VISITS, json=sent, headers=as_("other")).status_code == 201
 
 
+def test_a_replay_is_answered_as_one_even_when_the_rules_would_refuse_the_visit_now(
+        client, scene, as_):
+    # The insert decides replays, so a resend reaching a rule that now refuses it (here the
+    # assignment has ended) must still find the stored copy: 200, or 409 for other content.
+    sent = body(scene.firm)
+    first = client.post(VISITS, json=sent, headers=as_("commissioner"))
+    assert first.status_code == 201
+    for assignment in db.session.scalars(select(Assignment).where(
+            Assignment.firm_id == scene.firm.id)):
+        assignment.starts_on = scope.today() - timedelta(days=20)
+        assignment.ends_on = scope.today() - timedelta(days=5)
+    db.session.commit()
+    again = client.post(VISITS, json=sent, headers=as_("commissioner"))
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    changed = client.post(VISITS, json={**sent, "notes": "另一次"}, headers=as_("commissioner"))
+    assert changed.status_code == 409
+    fresh = client.post(VISITS, json=body(scene.firm), headers=as_("commissioner"))
+    assert fresh.status_code == 404  # no longer assigned, so no longer visible either
+    assert visits() == 1
+
+
 def test_racing_duplicates_end_as_one_row(app, scene, login):
     headers = login("commissioner")
     sent = body(scene.firm)

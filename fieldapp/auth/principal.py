@@ -4,7 +4,7 @@ import functools
 from dataclasses import dataclass
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from fieldapp.auth.tokens import TokenInvalid, decode_access
 from fieldapp.errors import Problem
@@ -37,6 +37,21 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, slug="unauthorized")
 
 
+# The session check, built once: every request runs it, and it reads the session row itself (not
+# a per-worker cache), so a logout, a revocation or a deactivated account is refused by every
+# worker on the very next request. Three primary-key lookups in one statement; psycopg prepares
+# it on the server after a few runs. Executed as Core on the request's connection: the ORM's
+# per-statement work cost more than the lookup (bench/platform.py).
+_SESSION_CHECK = (
+    select(*(column.label(column.key) for column in (
+        AuthSession.revoked_at, AuthSession.expires_at, User.username, User.roles_csv,
+        User.is_active, User.org_unit_id, OrgUnit.path, User.service_team_id,
+        User.department_id, User.firm_id, User.password_must_change)))
+    .join(User, User.id == AuthSession.user_id)
+    .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+    .where(AuthSession.id == bindparam("session_id"), User.id == bindparam("user_id")))
+
+
 def authenticate() -> Principal:
     """Resolve the Authorization header to a Principal, or raise a 401 problem."""
     header = request.headers.get("Authorization", "")
@@ -47,16 +62,8 @@ def authenticate() -> Principal:
         user_id, session_id = decode_access(token.strip(), current_app.config["SECRET_KEY"])
     except TokenInvalid:
         raise _unauthorized("The access token is invalid or expired.") from None
-    # Columns, not entities: this runs on every request, and building ORM objects for a
-    # session, a user and their unit cost more than the query itself.
-    row = db.session.execute(
-        select(AuthSession.revoked_at, AuthSession.expires_at, User.username, User.roles_csv,
-               User.is_active, User.org_unit_id, OrgUnit.path, User.service_team_id,
-               User.department_id, User.firm_id, User.password_must_change)
-        .join(User, User.id == AuthSession.user_id)
-        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(AuthSession.id == session_id, User.id == user_id)
-    ).first()
+    row = db.session.connection().execute(
+        _SESSION_CHECK, {"session_id": session_id, "user_id": user_id}).first()
     if row is None:
         raise _unauthorized("The access token is invalid or expired.")
     if row.revoked_at is not None or row.expires_at <= utcnow() or not row.is_active:

@@ -166,10 +166,11 @@ def confirm(principal: Principal, data: dict) -> tuple[dict, bool]:
     return confirmation_view(confirmation), True
 
 
-def link_new_visit(visit: Visit) -> None:
-    """A visit just filed takes the firm's confirmation of that day, if one waits for it."""
+def link_new_visit(visit: Visit) -> FirmConfirmation | None:
+    """A visit just filed takes the firm's confirmation of that day, if one waits for it;
+    that confirmation, or None."""
     if visit.firm_id is None:
-        return
+        return None
     day = visit.captured_at.astimezone(scope.LOCAL_TZ).date()
     # No flush here: the visit is inserted by the caller's commit, which also settles a race
     # between two uploads of the same visit.
@@ -180,4 +181,5 @@ def link_new_visit(visit: Visit) -> None:
             FirmConfirmation.day == day, FirmConfirmation.visit_id.is_(None)))
     if waiting is not None:
         waiting.visit = visit
+    return waiting
 

@@ -3,21 +3,15 @@
 from flask import jsonify, send_file
 from flask.views import MethodView
 from geoalchemy2.shape import to_shape
-from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
-from fieldapp.errors import Problem, flatten_messages
-from fieldapp.extensions import (
-    CONTROL_CHARACTER_MESSAGE,
-    Blueprint,
-    control_character_paths,
-    db,
-)
+from fieldapp.extensions import Blueprint
 from fieldapp.pagination import PageArgs, page_of, paginate
+from fieldapp.visits.filing import file_batch, file_visit
 from fieldapp.visits.photos import add_photo, path_of, photo_of
 from fieldapp.visits.preview import preview_visit
+from fieldapp.visits.review import review_visit, visit_query
 from fieldapp.visits.schemas import (
     BatchOut,
     PhotoOut,
@@ -28,16 +22,11 @@ from fieldapp.visits.schemas import (
     VisitOut,
     VisitPreview,
     VisitQuery,
-    verification_of,
 )
-from fieldapp.visits.service import file_visit, review_visit, visit_query
 from models import Visit
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1",
                 description="Visits: filing, verification and review")
-
-RESULT_OF_STATUS = {404: "not_found", 403: "forbidden", 409: "conflict", 422: "invalid"}
-
 
 class VisitListQuery(VisitQuery, PageArgs):
     """Filters and paging."""
@@ -65,7 +54,7 @@ class Visits(MethodView):
     @blp.response(201, VisitOut)
     @blp.alt_response(200, schema=VisitOut, description="a replay of a visit already stored")
     def post(self, data):
-        """File a visit from the phone; see the module rules of ``fieldapp.visits.service``.
+        """File a visit from the phone; see the module rules of ``fieldapp.visits.filing``.
 
         - ``client_id`` makes filing idempotent: the same id and content answer 200 with the
           stored visit; the same id with other content is 409. ``offline`` is not content
@@ -120,40 +109,7 @@ class VisitBatchView(MethodView):
         batch is safe to send again after a dropped connection. Items are treated as offline
         unless they say ``"offline": false``.
         """
-        principal = current_principal()
-        schema = VisitCreate()
-        results, counts = [], {}
-        for index, raw in enumerate(data["visits"]):
-            item = {"index": index,
-                    "client_id": raw.get("client_id") if isinstance(raw, dict) else None}
-            try:
-                bad = control_character_paths(raw)
-                if bad:
-                    raise ValidationError({path: [CONTROL_CHARACTER_MESSAGE] for path in bad})
-                loaded = schema.load(raw)
-                visit, created = file_visit(principal, loaded,
-                                            offline=raw.get("offline", True))
-                item.update(result="created" if created else "duplicate", id=visit.id,
-                            status=201 if created else 200,
-                            verification=verification_of(visit))
-            except ValidationError as exc:
-                item.update(result="invalid", status=422,
-                            errors=flatten_messages(exc.messages))
-            except IntegrityError:
-                # Not a lost race (file_visit answers those as replays): a conflict with
-                # another row. Earlier items are committed, so the batch still answers per item.
-                db.session.rollback()
-                item.update(result="conflict", status=409,
-                            detail="This conflicts with a record that already exists.")
-            except Problem as exc:
-                db.session.rollback()
-                item.update(result=RESULT_OF_STATUS.get(exc.code, "invalid"), status=exc.code,
-                            detail=exc.description, errors=exc.errors)
-                if "visit_id" in exc.extra:
-                    item["id"] = exc.extra["visit_id"]
-            counts[item["result"]] = counts.get(item["result"], 0) + 1
-            results.append(item)
-        return {"results": results, "counts": counts}
+        return file_batch(current_principal(), data["visits"])
 
 
 @blp.route("/visits.geojson")
