@@ -22,13 +22,15 @@ Writes: ``require_*`` functions below raise 403 (role may never) or 404 (target 
 """
 
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldapp.auth.principal import Principal
+
+# LOCAL_TZ and today are read here by fieldapp.visits, until it asks fieldapp.clock itself.
+from fieldapp.clock import LOCAL_TZ, today  # noqa: F401
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from models import (
@@ -45,8 +47,6 @@ from models import (
     Visit,
     VisitSlot,
 )
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 Rule = Callable[[Principal], ColumnElement[bool]]
 ANY = "*"  # a rule every authenticated role gets
@@ -65,11 +65,6 @@ def subtree_ids(principal: Principal):
 
 def _everything(_p: Principal) -> ColumnElement[bool]:
     return true()
-
-
-def today() -> date:
-    """Today's date where fieldapp's users live (Asia/Shanghai), which assignments are in."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def assignments_on(user_id: int, day: date):

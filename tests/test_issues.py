@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, select, update
 
+from fieldapp import clock
 from fieldapp.demo_registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle, service
@@ -40,7 +41,7 @@ class Scene:
     def __init__(self, world, client, login, monkeypatch):
         self.client, self._login, self.tokens = client, login, {}
         self.clock = [at("2026-02-13", 16)]
-        monkeypatch.setattr(service, "now", lambda: self.clock[0])
+        monkeypatch.setattr(clock, "now", lambda: self.clock[0])
         rng = random.Random(5)
         w = world
         self.firms = []

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -104,7 +104,7 @@ def create_assignment(principal: Principal, data: dict) -> Assignment:
     scope.require_registry_admin(principal, db.session.get(OrgUnit, target.org_unit_id))
     kind = _kind(target)
     user = _assignee(principal, data["user_id"], kind)
-    starts_on = data.get("starts_on") or scope.today()
+    starts_on = data.get("starts_on") or clock.today()
     ends_on = data.get("ends_on")
     _check_terms(kind, data["cadence"], starts_on, ends_on)
     _refuse_overlap(user.id, target, starts_on, ends_on)
@@ -202,7 +202,7 @@ def follow_move(target: Firm | Project, user_id: int | None) -> None:
     reassignment from a later day). Ended ones stay put. Nothing is flushed here: a firm
     import moves many firms in one flush.
     """
-    today = scope.today()
+    today = clock.today()
     column = Assignment.firm_id if _kind(target) == "firm" else Assignment.project_id
     for old in db.session.scalars(select(Assignment).where(
             column == target.id,

@@ -15,12 +15,12 @@ import re
 from flask import current_app
 from PIL import UnidentifiedImageError
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle
-from fieldapp.issues.service import now, parties_of
+from fieldapp.issues.service import parties_of
 from fieldapp.visits.photos import _store, _upload, read_exif, sniff
 from models import Issue
 
@@ -77,7 +77,7 @@ def add_attachment(principal: Principal, issue_id: int, filename: str | None = N
     attachment = {"name": _name(filename, content_type),
                   "url": f"/api/v1/issues/{issue.id}/attachments/{digest}/file",
                   "sha256": digest, "content_type": content_type, "size_bytes": len(data),
-                  "uploaded_at": now().isoformat()}
+                  "uploaded_at": clock.now().isoformat()}
     issue.attachments = [*issue.attachments, attachment]
     db.session.commit()
     return attachment, True

@@ -40,13 +40,13 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues import checkcode
 from fieldapp.issues import lifecycle as lc
-from fieldapp.issues.workdays import LOCAL_TZ, CalendarGap, WorkCalendar
+from fieldapp.issues.workdays import CalendarGap, WorkCalendar
 from models import (
     GOOD_RATINGS,
     CalendarDay,
@@ -59,18 +59,12 @@ from models import (
     IssueEvent,
     OrgUnit,
     department_categories,
-    utcnow,
 )
 from models.issue import DEADLINE_UNKNOWN
 
 STAFF_SOURCES = ("manager", "hotline", "letter", "symposium")
 # States in which a resolution clock has started (an accept or a reopen lies behind them).
 RESOLUTION_STATES = (*lc.WORKING_STATES, "suspended", "resolved", "closed")
-
-
-def now() -> datetime:
-    """The current time (one place, so tests can move the clock)."""
-    return utcnow()
 
 
 def _invalid(field: str, message: str) -> Problem:
@@ -98,7 +92,7 @@ def _deadline(start: datetime, days: int, hours: int | None) -> tuple[datetime |
 
 
 def _next_tracking_no(at: datetime) -> str:
-    year = at.astimezone(LOCAL_TZ).year
+    year = at.astimezone(clock.LOCAL_TZ).year
     table = IssueCounter.__table__
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(year=year, last=1)
@@ -114,9 +108,10 @@ def _event(issue: Issue, action: str, from_state: str | None, actor_role: str,
            at: datetime | None = None, **data) -> IssueEvent:
     # ``at``: the moment the action took effect, so that a deadline derived from the events
     # later (``_resolution_deadline``) starts exactly where the live one did.
-    event = IssueEvent(at=at or now(), action=action, from_state=from_state, to_state=issue.state,
-                       public=public and action not in lc.INTERNAL_ACTIONS, actor_id=actor_id,
-                       actor_role=actor_role, department_id=issue.department_id,
+    event = IssueEvent(at=at or clock.now(), action=action, from_state=from_state,
+                       to_state=issue.state, public=public and action not in lc.INTERNAL_ACTIONS,
+                       actor_id=actor_id, actor_role=actor_role,
+                       department_id=issue.department_id,
                        public_text=public_text, internal_text=internal_text, data=data)
     issue.events.append(event)
     return event
@@ -131,7 +126,7 @@ def new_issue(*, firm_id: int, org_unit_id: int, category: str, title: str,
     cat = db.session.get(IssueCategory, category)
     if cat is None:
         raise _invalid("category", "Unknown category.")
-    at = now()
+    at = clock.now()
     issue = Issue(tracking_no=_next_tracking_no(at), firm_id=firm_id, org_unit_id=org_unit_id,
                   category=category, title=title, description=description, source=source,
                   visit_id=visit_id, urgent=urgent, lat=lat, lon=lon, address=address,
@@ -308,7 +303,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
                       slug="illegal-transition", state=issue.state, allowed_actions=allowed)
     role = next(p for p in (lc.DISPATCHER, lc.HANDLER, lc.FIRM)
                 if p in parties and p in rule.parties)
-    at = now()
+    at = clock.now()
     before = issue.state
     text, internal = data.get("text"), data.get("internal_text")
     extra: dict = {}
@@ -431,7 +426,7 @@ def tick(at: datetime | None = None) -> dict:
     someone acts on an issue of a batch between the job reading and writing it, the version
     check refuses the write and the batch is done again on fresh rows; a batch refused three
     times waits for the next run (logged)."""
-    at = at or now()
+    at = at or clock.now()
     # Open issues, and any whose deadline is still unknown: an issue may have been accepted,
     # resolved or closed while its year was missing, and the metrics need its deadlines too.
     # Two queries, each on its own index (one OR across them would read every issue ever).

@@ -26,14 +26,13 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle
 from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.service import new_issue, timeline
-from fieldapp.issues.workdays import LOCAL_TZ
 from models import Firm, Issue, IssueCategory, Open311Client, OrgUnit, User
 
 blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -94,7 +93,7 @@ def _reader() -> Principal | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+    return moment.astimezone(clock.LOCAL_TZ).isoformat() if moment else None
 
 
 @blp.get("/services.<fmt>")
@@ -193,7 +192,7 @@ def requests_list(fmt):
         codes = request.args.get("service_code")
         if codes:
             stmt = stmt.where(Issue.category.in_([c.strip() for c in codes.split(",")]))
-        end = _parse_time("end_date") or datetime.now(UTC)
+        end = _parse_time("end_date") or clock.now()
         start = _parse_time("start_date")
         if start is None:
             try:

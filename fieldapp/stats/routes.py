@@ -4,7 +4,7 @@ from flask import jsonify
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
 from fieldapp.pagination import PageArgs
@@ -66,12 +66,12 @@ class ReportPeriodField(PeriodField):
     writes the slots it reaches (see ``visit_rate.latest_day``)."""
 
     def _check(self, period) -> None:
-        check_reach(period.start, period.end, scope.today())
+        check_reach(period.start, period.end, clock.today())
 
 
 def _past_or_today(day):
     """``as_of``: a day from 2000 to today (what was overdue then, or now)."""
-    if day < EARLIEST or day > scope.today():
+    if day < EARLIEST or day > clock.today():
         raise ValidationError(f"Must be between {EARLIEST.isoformat()} and today.")
 
 
@@ -96,7 +96,7 @@ class OverdueQuery(Schema):
 
     @post_load
     def _today(self, data, **_kwargs):
-        data.setdefault("as_of", scope.today())
+        data.setdefault("as_of", clock.today())
         return data
 
 

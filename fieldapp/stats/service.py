@@ -25,8 +25,8 @@ from datetime import date, datetime, timedelta
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Integer, case, cast, func, literal_column, select
 
-from fieldapp import scope
-from fieldapp.assignments.periods import current_slot, local_midnight, slots_overlapping
+from fieldapp import clock, scope
+from fieldapp.assignments.periods import current_slot, slots_overlapping
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -47,7 +47,6 @@ from models import (
     Visit,
     VisitSlot,
     VisitSlotTotal,
-    utcnow,
 )
 
 GROUPS = ("org_unit", "team", "user", "firm_tag")
@@ -201,7 +200,7 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
     visits_where = (scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
                     Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
     grouper = Grouper(group_by, root)
-    slot_stmt = select(*_slot_measures(scope.today())).where(*slots_where)
+    slot_stmt = select(*_slot_measures(clock.today())).where(*slots_where)
     visit_stmt = select(*_visit_measures()).where(*visits_where)
     rows: dict = defaultdict(lambda: dict.fromkeys(SLOT_FIELDS + VISIT_FIELDS, 0))
     for stmt, model, names in ((slot_stmt, VisitSlot, SLOT_FIELDS),
@@ -238,7 +237,8 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
     the people of one service team. One query of plain rows: a county's list reads no
     entities."""
     root = _root(principal, org_unit_id)
-    moment = min(local_midnight(as_of + timedelta(days=1)), utcnow()) - timedelta(microseconds=1)
+    moment = min(clock.local_midnight(as_of + timedelta(days=1)),
+                 clock.now()) - timedelta(microseconds=1)
     rows = db.session.execute(
         select(Assignment.id, Assignment.user_id, Assignment.firm_id, Assignment.project_id,
                Assignment.org_unit_id, Assignment.cadence, User.display_name,
@@ -275,8 +275,7 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
         visited = a.visited
         if visited is not None and slot.contains(visited):
             continue
-        days = None if visited is None else (as_of - visited.astimezone(
-            scope.LOCAL_TZ).date()).days
+        days = None if visited is None else (as_of - clock.local_date(visited)).days
         out.append({
             "assignment_id": a.id, "user_id": a.user_id, "user_name": a.display_name,
             "target_kind": "firm" if a.firm_id else "project",
@@ -327,7 +326,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
             t.due_on <= periods[-1].end)
     else:
         bucket = case(*((VisitSlot.due_on <= p.end, i) for i, p in enumerate(periods)))
-        stmt = select(bucket.label("bucket"), *_slot_measures(scope.today())).where(*where)
+        stmt = select(bucket.label("bucket"), *_slot_measures(clock.today())).where(*where)
     found = {r.bucket: r for r in db.session.execute(stmt.group_by(bucket))}
     series = []
     for i, period in enumerate(periods):
@@ -345,7 +344,7 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
     per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
                             "last_visit": r.last_visit}
                 for r in db.session.execute(
-                    select(VisitSlot.firm_id, *_slot_measures(scope.today()),
+                    select(VisitSlot.firm_id, *_slot_measures(clock.today()),
                            func.max(VisitSlot.last_visit_at).label("last_visit"))
                     .where(*_slots_in(principal, root, period.start, period.end),
                            VisitSlot.firm_id.is_not(None))
@@ -404,7 +403,7 @@ def slot_list(principal: Principal, period: Period, group_by: str, group: str | 
         where.append(_group_condition(group_by, group, root))
     if state is not None:
         where.append({"met": MET, "unmet": ~MET, "pending": PENDING,
-                      "open": VisitSlot.last_day.is_(None) | (VisitSlot.last_day > scope.today())
+                      "open": VisitSlot.last_day.is_(None) | (VisitSlot.last_day > clock.today())
                       }[state])
     result = paginate(select(VisitSlot).where(*where), page_args, order_by=(
         VisitSlot.countable > 0, VisitSlot.due_on, VisitSlot.id))
