@@ -12,6 +12,7 @@ from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint, db, limiter
+from fieldapp.fields import PeriodField, QueryId
 from fieldapp.issues import lifecycle
 from fieldapp.issues.attachments import add_attachment, attachment_of, file_path
 from fieldapp.issues.checkcode import check_code
@@ -37,9 +38,7 @@ from fieldapp.issues.service import (
 )
 from fieldapp.issues.workdays import CalendarGap
 from fieldapp.pagination import PageArgs, page_of, paginate
-from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.routes import PeriodField
 from models import CalendarDay, CalendarYear, Issue
 
 blp = Blueprint("issues", __name__, url_prefix="/api/v1",

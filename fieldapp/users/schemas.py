@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from fieldapp.fields import Id
-from fieldapp.projects.schemas import QueryId
+from fieldapp.fields import Id, QueryId
 from models import ROLES
 
 
