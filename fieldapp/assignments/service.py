@@ -27,21 +27,17 @@ from models import COUNTABLE_STATUSES, Assignment, Firm, OrgUnit, Project, User,
 ROLE_FOR_TARGET = {"firm": "commissioner", "project": "butler"}
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def _target(principal: Principal, data: dict) -> Firm | Project:
     if "firm_id" in data:
         if not scope.is_visible(Firm, data["firm_id"], principal):
-            raise _invalid("firm_id", "No such firm in your scope.")
+            raise Problem.invalid("firm_id", "No such firm in your scope.")
         firm = db.session.get(Firm, data["firm_id"])
         if firm.status != "active":
-            raise _invalid("firm_id", "This firm is closed; closed firms get no assignments.")
+            raise Problem.invalid("firm_id",
+                                  "This firm is closed; closed firms get no assignments.")
         return firm
     if not scope.is_visible(Project, data["project_id"], principal):
-        raise _invalid("project_id", "No such project in your scope.")
+        raise Problem.invalid("project_id", "No such project in your scope.")
     return db.session.get(Project, data["project_id"])
 
 
@@ -51,21 +47,21 @@ def _kind(target) -> str:
 
 def _assignee(principal: Principal, user_id: int, kind: str) -> User:
     if not scope.is_visible(User, user_id, principal):
-        raise _invalid("user_id", "No such user in your scope.")
+        raise Problem.invalid("user_id", "No such user in your scope.")
     user = db.session.get(User, user_id)
     if not user.is_active:
-        raise _invalid("user_id", "This user is deactivated.")
+        raise Problem.invalid("user_id", "This user is deactivated.")
     role = ROLE_FOR_TARGET[kind]
     if role not in user.roles:
-        raise _invalid("user_id", f"A {kind} is assigned to a user with the {role} role.")
+        raise Problem.invalid("user_id", f"A {kind} is assigned to a user with the {role} role.")
     return user
 
 
 def _check_terms(kind: str, cadence: str, starts_on: date, ends_on: date | None) -> None:
     if cadence == "per_stage" and kind != "project":
-        raise _invalid("cadence", "per_stage is for projects only.")
+        raise Problem.invalid("cadence", "per_stage is for projects only.")
     if ends_on is not None and ends_on < starts_on:
-        raise _invalid("ends_on", "Must be on or after starts_on.")
+        raise Problem.invalid("ends_on", "Must be on or after starts_on.")
 
 
 def _refuse_overlap(user_id: int, target, starts_on: date, ends_on: date | None,
@@ -136,7 +132,7 @@ def end_assignment(principal: Principal, assignment_id: int, ends_on: date,
     """Set the last day of an assignment; an end already set may only move earlier."""
     assignment = _for_change(principal, assignment_id)
     if ends_on < assignment.starts_on:
-        raise _invalid("ends_on", f"Must be on or after starts_on "
+        raise Problem.invalid("ends_on", f"Must be on or after starts_on "
                                   f"({assignment.starts_on.isoformat()}).")
     if assignment.ends_on is not None and ends_on > assignment.ends_on:
         raise Problem(409, f"This assignment already ends on {assignment.ends_on.isoformat()}; "
@@ -158,7 +154,7 @@ def reassign(principal: Principal, assignment_id: int, data: dict) -> dict:
     starts_on = data["starts_on"]
     last_old_day = starts_on - timedelta(days=1)
     if starts_on <= old.starts_on:
-        raise _invalid("starts_on", f"Must be after the assignment's start "
+        raise Problem.invalid("starts_on", f"Must be after the assignment's start "
                                     f"({old.starts_on.isoformat()}).")
     if old.ends_on is not None and old.ends_on < last_old_day:
         raise Problem(409, f"This assignment ended on {old.ends_on.isoformat()}, before "
@@ -227,7 +223,7 @@ def assignment_query(principal: Principal, filters: dict):
             stmt = stmt.where(getattr(Assignment, field) == filters[field])
     if "org_unit_id" in filters:
         if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
+            raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
         root = db.session.get(OrgUnit, filters["org_unit_id"])
         stmt = stmt.where(Assignment.org_unit_id.in_(
             select(OrgUnit.id).where(scope.in_subtree(root.path))))

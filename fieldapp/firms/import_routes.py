@@ -47,8 +47,7 @@ def _file() -> tuple[bytes, str]:
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise Problem(422, "The request has invalid fields.", slug="validation",
-                          errors={"file": ["Missing data for required field."]})
+            raise Problem.invalid("file", "Missing data for required field.")
         name = (upload.filename or "").lower()
         kind = "geojson" if name.endswith((".geojson", ".json")) or \
             upload.mimetype in GEOJSON_TYPES else "csv"

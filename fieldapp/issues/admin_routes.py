@@ -15,11 +15,6 @@ blp = Blueprint("issue_admin", __name__, url_prefix="/api/v1",
                 description="Departments and issue categories: routing and service levels")
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 class CategoryOut(Schema):
     """A category and its service level."""
 
@@ -83,7 +78,7 @@ def _set_categories(department_id: int, codes: list[str]) -> None:
     known = set(db.session.scalars(select(IssueCategory.code)))
     unknown = sorted(set(codes) - known)
     if unknown:
-        raise _invalid("categories", f"Unknown categories: {', '.join(unknown)}.")
+        raise Problem.invalid("categories", f"Unknown categories: {', '.join(unknown)}.")
     db.session.execute(delete(department_categories).where(
         department_categories.c.department_id == department_id))
     if codes:
@@ -143,7 +138,7 @@ class Departments(MethodView):
         """Add a department to a unit (admins; managers inside their subtree)."""
         unit = db.session.get(OrgUnit, data["org_unit_id"])
         if unit is None:
-            raise _invalid("org_unit_id", "No such org unit.")
+            raise Problem.invalid("org_unit_id", "No such org unit.")
         scope.require_registry_admin(current_principal(), unit)
         department = Department(name=data["name"], org_unit_id=unit.id)
         db.session.add(department)

@@ -268,8 +268,7 @@ CALENDAR_YEARS = (2000, 2100)
 
 def _outside_calendar(field: str) -> Problem:
     low, high = CALENDAR_YEARS
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [f"The calendar covers the years {low} to {high}."]})
+    return Problem.invalid(field, f"The calendar covers the years {low} to {high}.")
 
 
 class CalendarQuery(Schema):
@@ -336,8 +335,7 @@ class CalendarDayItem(MethodView):
         try:
             when = date.fromisoformat(day)
         except ValueError:
-            raise Problem(422, "The request has invalid fields.", slug="validation",
-                          errors={"day": ["Expected YYYY-MM-DD."]}) from None
+            raise Problem.invalid("day", "Expected YYYY-MM-DD.") from None
         if not CALENDAR_YEARS[0] <= when.year <= CALENDAR_YEARS[1]:
             raise _outside_calendar("day")
         row = db.session.get(CalendarDay, when) or CalendarDay(day=when)

@@ -67,11 +67,6 @@ STAFF_SOURCES = ("manager", "hotline", "letter", "symposium")
 RESOLUTION_STATES = (*lc.WORKING_STATES, "suspended", "resolved", "closed")
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def calendar() -> WorkCalendar:
     """China's calendar with the admins' days, loaded once per request."""
     if "work_calendar" not in g:
@@ -125,7 +120,7 @@ def new_issue(*, firm_id: int, org_unit_id: int, category: str, title: str,
     """A submitted issue with its tracking number, response deadline and first event."""
     cat = db.session.get(IssueCategory, category)
     if cat is None:
-        raise _invalid("category", "Unknown category.")
+        raise Problem.invalid("category", "Unknown category.")
     at = clock.now()
     issue = Issue(tracking_no=_next_tracking_no(at), firm_id=firm_id, org_unit_id=org_unit_id,
                   category=category, title=title, description=description, source=source,
@@ -149,16 +144,16 @@ def create_issue(principal: Principal, data: dict) -> Issue:
         role = "dispatcher" if principal.has("admin", "manager") else "visitor"
         source = data.get("source") or "manager"
         if source not in STAFF_SOURCES:
-            raise _invalid("source", f"Staff raise issues from {', '.join(STAFF_SOURCES)}.")
+            raise Problem.invalid("source", f"Staff raise issues from {', '.join(STAFF_SOURCES)}.")
     elif principal.has("firm"):
         role, source = "firm", "firm"
         if data.get("source") not in (None, "firm"):
-            raise _invalid("source", "A firm raises its own issues (source firm).")
+            raise Problem.invalid("source", "A firm raises its own issues (source firm).")
     else:
         raise scope.forbidden("Your role does not raise issues.")
     firm = db.session.scalar(scope.scoped(Firm, principal).where(Firm.id == data["firm_id"]))
     if firm is None:
-        raise _invalid("firm_id", "No such firm in your scope.")
+        raise Problem.invalid("firm_id", "No such firm in your scope.")
     issue = new_issue(firm_id=firm.id, org_unit_id=firm.org_unit_id, category=data["category"],
                       title=data["title"], description=data.get("description"), source=source,
                       actor_role=role, actor_id=principal.user_id,
@@ -213,7 +208,7 @@ def _joined(*texts: str | None) -> str | None:
 def _required(data: dict, *names: str) -> None:
     missing = {n: ["Required for this action."] for n in names if data.get(n) in (None, "")}
     if missing:
-        raise Problem(422, "The request has invalid fields.", slug="validation", errors=missing)
+        raise Problem.invalid(errors=missing)
 
 
 def _category(issue: Issue) -> IssueCategory:
@@ -318,7 +313,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
         master = db.session.scalar(scope.scoped(Issue, principal).where(
             Issue.id == data["into_id"]))
         if master is None or master.id == issue.id or master.state not in lc.OPEN_STATES:
-            raise _invalid("into_id", "Merge into another open issue in your scope.")
+            raise Problem.invalid("into_id", "Merge into another open issue in your scope.")
         issue.merged_into_id, issue.closed_at = master.id, at
         extra["into"] = master.tracking_no
         text = text or f"与诉求 {master.tracking_no} 合并办理"
@@ -326,7 +321,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
         _required(data, "department_id")
         department = db.session.get(Department, data["department_id"])
         if department is None or not _may_dispatch_to(issue, department):
-            raise _invalid("department_id", "Dispatch to a department of the issue's unit, "
+            raise Problem.invalid("department_id", "Dispatch to a department of the issue's unit, "
                                             "of a unit above it or of a unit inside it.")
         issue.department_id = department.id
     elif action == "return":
@@ -399,7 +394,7 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
     elif action == "supervise":
         _required(data, "level")
         if data["level"] < issue.supervision_level:
-            raise _invalid("level", f"Supervision is at level {issue.supervision_level} "
+            raise Problem.invalid("level", f"Supervision is at level {issue.supervision_level} "
                                     "already; it is only raised.")
         issue.supervision_level = data["level"]
         extra["level"] = data["level"]
@@ -619,7 +614,7 @@ def issue_query(principal: Principal, filters: dict):
     if filters.get("org_unit_id") is not None:
         unit = db.session.get(OrgUnit, filters["org_unit_id"])
         if unit is None:
-            raise _invalid("org_unit_id", "No such org unit.")
+            raise Problem.invalid("org_unit_id", "No such org unit.")
         stmt = stmt.where(Issue.org_unit_id.in_(select(OrgUnit.id).where(
             scope.in_subtree(unit.path))))
     if filters.get("overdue") is not None:

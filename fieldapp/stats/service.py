@@ -53,18 +53,13 @@ GROUPS = ("org_unit", "team", "user", "firm_tag")
 TIMELY = timedelta(hours=24)
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def _root(principal: Principal, org_unit_id: int | None) -> OrgUnit:
     if not principal.has("admin", "manager", "commissioner", "butler"):
         raise scope.forbidden("Reports are for managers, commissioners and butlers.")
     if org_unit_id is None:
         return db.session.get(OrgUnit, principal.org_unit_id)
     if not scope.is_visible(OrgUnit, org_unit_id, principal):
-        raise _invalid("org_unit_id", "No such org unit in your scope.")
+        raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
     return db.session.get(OrgUnit, org_unit_id)
 
 
@@ -310,10 +305,10 @@ def trend(principal: Principal, first: date, last: date, every: str,
           org_unit_id: int | None = None) -> list[dict]:
     """The report's totals for each period from ``first`` to ``last``, in one query."""
     if last < first:
-        raise _invalid("to", "Must not be before from.")
+        raise Problem.invalid("to", "Must not be before from.")
     periods = list(_periods(first, last, every))
     if len(periods) > TREND_MAX_POINTS:
-        raise _invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
+        raise Problem.invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
     root = _root(principal, org_unit_id)
     where = _slots_in(principal, root, periods[0].start, periods[-1].end)
     if principal.has("admin", "manager"):
@@ -381,7 +376,7 @@ def _group_condition(group_by: str, group: str, root: OrgUnit):
     try:
         key = int(group)
     except ValueError:
-        raise _invalid("group", "Must be the group value of a report row.") from None
+        raise Problem.invalid("group", "Must be the group value of a report row.") from None
     if group_by == "user":
         return VisitSlot.user_id == key
     if group_by == "team":
@@ -390,7 +385,7 @@ def _group_condition(group_by: str, group: str, root: OrgUnit):
         return VisitSlot.org_unit_id == root.id
     unit = db.session.get(OrgUnit, key)
     if unit is None or unit.parent_id != root.id:
-        raise _invalid("group", "Not a unit directly below the report's root.")
+        raise Problem.invalid("group", "Not a unit directly below the report's root.")
     return VisitSlot.org_unit_id.in_(_subtree(unit))
 
 
