@@ -209,6 +209,20 @@ def is_visible(model: type, id_, principal: Principal) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+def unit_ids_under(path: str):
+    """Select: ids of the org units at or below the unit whose path is ``path``."""
+    return select(OrgUnit.id).where(in_subtree(path))
+
+
+def in_unit_filter(column, org_unit_id: int, principal: Principal) -> ColumnElement[bool]:
+    """The ``org_unit_id`` filter of a list: ``column`` (a row's unit) lies at or below that
+    unit. A unit outside the caller's scope is a 422, as if it did not exist."""
+    if not is_visible(OrgUnit, org_unit_id, principal):
+        raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
+    root = db.session.get(OrgUnit, org_unit_id)
+    return column.in_(unit_ids_under(root.path))
+
+
 def forbidden(detail: str) -> Problem:
     """403 for an action the caller's role may never take."""
     return Problem(403, detail, slug="forbidden")

@@ -222,11 +222,8 @@ def assignment_query(principal: Principal, filters: dict):
         if field in filters:
             stmt = stmt.where(getattr(Assignment, field) == filters[field])
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Assignment.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Assignment.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "active_on" in filters:
         day = filters["active_on"]
         stmt = stmt.where(Assignment.starts_on <= day,

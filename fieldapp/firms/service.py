@@ -111,11 +111,8 @@ def firm_query(principal: Principal, filters: dict):
     if filters.get("status", "active") != "all":
         stmt = stmt.where(Firm.status == filters.get("status", "active"))
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Firm.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Firm.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "tag" in filters:
         stmt = stmt.where(Firm.id.in_(select(FirmTag.firm_id).where(
             FirmTag.tag == filters["tag"])))

@@ -615,8 +615,7 @@ def issue_query(principal: Principal, filters: dict):
         unit = db.session.get(OrgUnit, filters["org_unit_id"])
         if unit is None:
             raise Problem.invalid("org_unit_id", "No such org unit.")
-        stmt = stmt.where(Issue.org_unit_id.in_(select(OrgUnit.id).where(
-            scope.in_subtree(unit.path))))
+        stmt = stmt.where(Issue.org_unit_id.in_(scope.unit_ids_under(unit.path)))
     if filters.get("overdue") is not None:
         stmt = stmt.where(Issue.overdue.is_(filters["overdue"]))
     if filters.get("supervised") is not None:

@@ -1,6 +1,6 @@
 """Registering, changing, finding key projects and moving them through their stages."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from fieldapp import scope
 from fieldapp.assignments.service import follow_move
@@ -90,11 +90,8 @@ def project_query(principal: Principal, filters: dict):
     """The visible projects matching ``filters``."""
     stmt = scope.scoped(Project, principal)
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Project.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Project.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "stage" in filters:
         stmt = stmt.where(Project.stage == filters["stage"])
     if "owner_firm_id" in filters:

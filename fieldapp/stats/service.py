@@ -53,7 +53,9 @@ GROUPS = ("org_unit", "team", "user", "firm_tag")
 TIMELY = timedelta(hours=24)
 
 
-def _root(principal: Principal, org_unit_id: int | None) -> OrgUnit:
+def report_root(principal: Principal, org_unit_id: int | None) -> OrgUnit:
+    """The unit a report covers (with its subtree): ``org_unit_id`` if the caller sees it, else
+    the caller's own; only managers, commissioners and butlers read reports."""
     if not principal.has("admin", "manager", "commissioner", "butler"):
         raise scope.forbidden("Reports are for managers, commissioners and butlers.")
     if org_unit_id is None:
@@ -64,7 +66,7 @@ def _root(principal: Principal, org_unit_id: int | None) -> OrgUnit:
 
 
 def _subtree(root: OrgUnit):
-    return select(OrgUnit.id).where(scope.in_subtree(root.path))
+    return scope.unit_ids_under(root.path)
 
 
 class Grouper:
@@ -190,7 +192,7 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
                org_unit_id: int | None = None) -> dict:
     """The visit-rate report: one row per group and the totals, each counted by the database
     (a firm with two tags counts in both tag rows and once in the totals)."""
-    root = _root(principal, org_unit_id)
+    root = report_root(principal, org_unit_id)
     slots_where = _slots_in(principal, root, period.start, period.end)
     visits_where = (scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
                     Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
@@ -231,7 +233,7 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
     Firms closed by then are left out; visits after ``as_of`` do not count. ``team_id`` keeps
     the people of one service team. One query of plain rows: a county's list reads no
     entities."""
-    root = _root(principal, org_unit_id)
+    root = report_root(principal, org_unit_id)
     moment = min(clock.local_midnight(as_of + timedelta(days=1)),
                  clock.now()) - timedelta(microseconds=1)
     rows = db.session.execute(
@@ -309,7 +311,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
     periods = list(_periods(first, last, every))
     if len(periods) > TREND_MAX_POINTS:
         raise Problem.invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
-    root = _root(principal, org_unit_id)
+    root = report_root(principal, org_unit_id)
     where = _slots_in(principal, root, periods[0].start, periods[-1].end)
     if principal.has("admin", "manager"):
         # Everything in the root's subtree is in scope: the per-unit, per-day totals suffice.
@@ -335,7 +337,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
 
 def coverage(principal: Principal, period: Period, org_unit_id: int | None = None) -> dict:
     """Firms with slots due in ``period`` as a FeatureCollection with their coverage."""
-    root = _root(principal, org_unit_id)
+    root = report_root(principal, org_unit_id)
     per_firm = {r.firm_id: {"due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
                             "last_visit": r.last_visit}
                 for r in db.session.execute(
@@ -392,7 +394,7 @@ def _group_condition(group_by: str, group: str, root: OrgUnit):
 def slot_list(principal: Principal, period: Period, group_by: str, group: str | None,
               state: str | None, org_unit_id: int | None, page_args: dict) -> dict:
     """The due slots behind a report row (all rows without ``group``), unmet first."""
-    root = _root(principal, org_unit_id)
+    root = report_root(principal, org_unit_id)
     where = list(_slots_in(principal, root, period.start, period.end))
     if group is not None:
         where.append(_group_condition(group_by, group, root))
