@@ -37,7 +37,6 @@ from datetime import datetime
 from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldapp import clock, scope
@@ -59,6 +58,7 @@ from models import (
     IssueEvent,
     OrgUnit,
     department_categories,
+    dialect,
 )
 from models.issue import DEADLINE_UNKNOWN
 
@@ -89,11 +89,8 @@ def _deadline(start: datetime, days: int, hours: int | None) -> tuple[datetime |
 def _next_tracking_no(at: datetime) -> str:
     year = at.astimezone(clock.LOCAL_TZ).year
     table = IssueCounter.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(year=year, last=1)
-    n = db.session.execute(stmt.on_conflict_do_update(
-        index_elements=[table.c.year], set_={"last": table.c.last + 1})
-        .returning(table.c.last)).scalar_one()
+    stmt = dialect.upsert(db.session.connection(), table, ["year"], {"last": table.c.last + 1})
+    n = db.session.execute(stmt.values(year=year, last=1).returning(table.c.last)).scalar_one()
     return f"{current_app.config['ISSUE_TRACKING_PREFIX']}-{year}-{n:06d}"
 
 

@@ -48,6 +48,7 @@ from models import (
     VisitSlot,
     VisitSlotTotal,
 )
+from models.dialect import seconds_between
 
 GROUPS = ("org_unit", "team", "user", "firm_tag")
 TIMELY = timedelta(hours=24)
@@ -150,10 +151,7 @@ def _slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
 
 
 def _timely():
-    if db.session.get_bind().dialect.name == "postgresql":
-        return Visit.received_at - Visit.captured_at <= TIMELY
-    return func.julianday(Visit.received_at) - func.julianday(Visit.captured_at) <= \
-        TIMELY.total_seconds() / 86400
+    return seconds_between(Visit.captured_at, Visit.received_at) <= TIMELY.total_seconds()
 
 
 def _visit_measures():
