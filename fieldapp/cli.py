@@ -169,7 +169,7 @@ def issues_group() -> None:
 def issues_tick() -> None:
     """Flag overdue issues, raise supervision, auto-close unrated ones, fill deadlines the
     calendar now knows (cron: every few minutes)."""
-    from fieldapp.issues.service import tick
+    from fieldapp.issues.job import tick
 
     counts = tick()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))

@@ -14,6 +14,7 @@ from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint, db, limiter
 from fieldapp.fields import PeriodField, QueryId
 from fieldapp.issues import lifecycle
+from fieldapp.issues.actions import act
 from fieldapp.issues.attachments import add_attachment, attachment_of, file_path
 from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.metrics import GROUPS as METRIC_GROUPS
@@ -26,16 +27,13 @@ from fieldapp.issues.schemas import (
     IssueSummaryOut,
 )
 from fieldapp.issues.service import (
-    act,
     calendar,
     create_issue,
     issue_query,
     parties_of,
     suggested_departments,
-    timeline,
-    track,
-    track_public,
 )
+from fieldapp.issues.timeline import timeline, track, track_public
 from fieldapp.issues.workdays import CalendarGap
 from fieldapp.pagination import PageArgs, page_of, paginate
 from fieldapp.stats.export import csv_response, plain, xlsx_response

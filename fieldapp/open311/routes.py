@@ -32,7 +32,8 @@ from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle
 from fieldapp.issues.checkcode import check_code
-from fieldapp.issues.service import new_issue, timeline
+from fieldapp.issues.service import new_issue
+from fieldapp.issues.timeline import timeline
 from models import Firm, Issue, IssueCategory, Open311Client, OrgUnit, User
 
 blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
