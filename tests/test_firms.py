@@ -8,7 +8,7 @@ from geographiclib.geodesic import Geodesic
 from sqlalchemy import func, select
 
 from fieldapp import clock
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.firms import uscc
 from geo import wgs84_to_bd09, wgs84_to_gcj02

@@ -14,7 +14,7 @@ from shapely.geometry import Point
 from sqlalchemy import select
 
 from fieldapp import clock
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import Assignment, AuditEvent, Department, Firm, Project, Site
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from shapely.geometry import Point
 
 from fieldapp import clock
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import (
     Assignment,
