@@ -11,7 +11,7 @@ Rules (the API docs repeat them):
   row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so two concurrent
   requests cannot both pass it. Different users may share a target.
 - ``org_unit_id`` is copied from the target. When the target moves to another unit, running
-  assignments are split at the move day (``follow_move``).
+  assignments are split at the move day (``moves.follow_move``).
 """
 
 from datetime import date, timedelta
@@ -182,37 +182,6 @@ def reassign(principal: Principal, assignment_id: int, data: dict) -> dict:
     old.replaced_by_id = new.id
     db.session.commit()
     return {"previous": old, "current": new}
-
-
-MOVED = "对象迁出 moved to another unit"
-
-
-def follow_move(target: Firm | Project, user_id: int | None) -> None:
-    """Assignments follow a firm or project moved to another unit, from today; the past stays.
-
-    One not yet begun just changes unit. One running since before today ends yesterday and is
-    continued from today by the same person with the same cadence under the new unit
-    (``replaced_by_id``, as a reassignment), so the slots and visits before the move stay
-    reported under the old unit: a report for a past month reads the same after the move as
-    before it. A continuation keeps the planned end and any successor already scheduled (a
-    reassignment from a later day). Ended ones stay put. Nothing is flushed here: a firm
-    import moves many firms in one flush.
-    """
-    today = clock.today()
-    column = Assignment.firm_id if _kind(target) == "firm" else Assignment.project_id
-    for old in db.session.scalars(select(Assignment).where(
-            column == target.id,
-            Assignment.ends_on.is_(None) | (Assignment.ends_on >= today))).all():
-        if old.starts_on >= today:
-            old.org_unit_id = target.org_unit_id
-            continue
-        new = Assignment(user_id=old.user_id, firm_id=old.firm_id, project_id=old.project_id,
-                         org_unit_id=target.org_unit_id, cadence=old.cadence, starts_on=today,
-                         ends_on=old.ends_on, end_reason=old.end_reason,
-                         replaced_by_id=old.replaced_by_id, created_by_id=user_id)
-        db.session.add(new)
-        old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
-        old.replaced_by = new
 
 
 def assignment_query(principal: Principal, filters: dict):

@@ -27,7 +27,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from fieldapp import scope
-from fieldapp.assignments.service import follow_move
+from fieldapp.assignments.moves import follow_move
 from fieldapp.audit.recorder import record_bulk_creates
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem, flatten_messages

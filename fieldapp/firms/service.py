@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from fieldapp import scope
-from fieldapp.assignments.service import follow_move
+from fieldapp.assignments.moves import follow_move
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db

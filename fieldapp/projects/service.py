@@ -3,7 +3,7 @@
 from sqlalchemy import func
 
 from fieldapp import scope
-from fieldapp.assignments.service import follow_move
+from fieldapp.assignments.moves import follow_move
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
