@@ -9,16 +9,9 @@ from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
 from fieldapp.fields import QueryId, ReportPeriodField
 from fieldapp.pagination import PageArgs
+from fieldapp.stats.drilldown import SLOT_STATES, slot_list
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.service import (
-    GROUPS,
-    SLOT_STATES,
-    coverage,
-    overdue,
-    slot_list,
-    trend,
-    visit_rate,
-)
+from fieldapp.stats.service import GROUPS, coverage, overdue, trend, visit_rate
 from fieldapp.stats.visit_rate import EARLIEST
 
 FORMATS = ("json", "csv", "xlsx")

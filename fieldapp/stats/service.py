@@ -1,4 +1,5 @@
-"""Visit-rate reports and the overdue list, in the caller's scope.
+"""Visit-rate reports, the overdue list, trends and coverage, in the caller's scope (the slots
+behind a report row: ``stats.drilldown``).
 
 Scope: managers and admins report on the assignments of their org-unit subtree (narrowed by
 ``org_unit_id``); commissioners and butlers get their own assignments only; other roles get 403.
@@ -30,7 +31,6 @@ from fieldapp.assignments.periods import current_slot, slots_overlapping
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from fieldapp.pagination import paginate
 from fieldapp.stats import slots
 from fieldapp.stats.visit_rate import Period
 from models import (
@@ -143,7 +143,7 @@ def ensure_slots(day: date) -> None:
         db.session.commit()
 
 
-def _slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
+def slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
     """Conditions selecting the slots of the report: due in ``first``..``last``, in scope."""
     ensure_slots(last)
     return (scope.visible(VisitSlot, principal), VisitSlot.org_unit_id.in_(_subtree(root)),
@@ -191,7 +191,7 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
     """The visit-rate report: one row per group and the totals, each counted by the database
     (a firm with two tags counts in both tag rows and once in the totals)."""
     root = report_root(principal, org_unit_id)
-    slots_where = _slots_in(principal, root, period.start, period.end)
+    slots_where = slots_in(principal, root, period.start, period.end)
     visits_where = (scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
                     Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
     grouper = Grouper(group_by, root)
@@ -310,7 +310,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
     if len(periods) > TREND_MAX_POINTS:
         raise Problem.invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
     root = report_root(principal, org_unit_id)
-    where = _slots_in(principal, root, periods[0].start, periods[-1].end)
+    where = slots_in(principal, root, periods[0].start, periods[-1].end)
     if principal.has("admin", "manager"):
         # Everything in the root's subtree is in scope: the per-unit, per-day totals suffice.
         t = VisitSlotTotal
@@ -341,7 +341,7 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
                 for r in db.session.execute(
                     select(VisitSlot.firm_id, *_slot_measures(clock.today()),
                            func.max(VisitSlot.last_visit_at).label("last_visit"))
-                    .where(*_slots_in(principal, root, period.start, period.end),
+                    .where(*slots_in(principal, root, period.start, period.end),
                            VisitSlot.firm_id.is_not(None))
                     .group_by(VisitSlot.firm_id))}
     firms = db.session.scalars(select(Firm).where(Firm.id.in_(list(per_firm)))).all() \
@@ -357,68 +357,3 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
             "properties": {"id": firm.id, "name": firm.name, "org_unit_id": firm.org_unit_id,
                            **per_firm[firm.id]}})
     return {"type": "FeatureCollection", "period": period.label, "features": features}
-
-
-SLOT_STATES = ("met", "unmet", "pending", "open")
-
-
-def _group_condition(group_by: str, group: str, root: OrgUnit):
-    """The slots of one report row (``group`` as the row's ``group`` value)."""
-    if group_by == "firm_tag":
-        if group == "project":
-            return VisitSlot.firm_id.is_(None)
-        tagged = select(FirmTag.firm_id).where(FirmTag.firm_id == VisitSlot.firm_id)
-        if group == "untagged":
-            return VisitSlot.firm_id.is_not(None) & ~tagged.exists()
-        return tagged.where(FirmTag.tag == group).exists()
-    if group_by == "team" and group in ("", "none", "null"):
-        return VisitSlot.user_id.in_(select(User.id).where(User.service_team_id.is_(None)))
-    try:
-        key = int(group)
-    except ValueError:
-        raise Problem.invalid("group", "Must be the group value of a report row.") from None
-    if group_by == "user":
-        return VisitSlot.user_id == key
-    if group_by == "team":
-        return VisitSlot.user_id.in_(select(User.id).where(User.service_team_id == key))
-    if key == root.id:
-        return VisitSlot.org_unit_id == root.id
-    unit = db.session.get(OrgUnit, key)
-    if unit is None or unit.parent_id != root.id:
-        raise Problem.invalid("group", "Not a unit directly below the report's root.")
-    return VisitSlot.org_unit_id.in_(_subtree(unit))
-
-
-def slot_list(principal: Principal, period: Period, group_by: str, group: str | None,
-              state: str | None, org_unit_id: int | None, page_args: dict) -> dict:
-    """The due slots behind a report row (all rows without ``group``), unmet first."""
-    root = report_root(principal, org_unit_id)
-    where = list(_slots_in(principal, root, period.start, period.end))
-    if group is not None:
-        where.append(_group_condition(group_by, group, root))
-    if state is not None:
-        where.append({"met": MET, "unmet": ~MET, "pending": PENDING,
-                      "open": VisitSlot.last_day.is_(None) | (VisitSlot.last_day > clock.today())
-                      }[state])
-    result = paginate(select(VisitSlot).where(*where), page_args, order_by=(
-        VisitSlot.countable > 0, VisitSlot.due_on, VisitSlot.id))
-    items = result["items"]
-    users = {u.id: u.display_name for u in db.session.scalars(select(User).where(
-        User.id.in_({s.user_id for s in items})))} if items else {}
-    names = {}
-    for model, kind in ((Firm, "firm"), (Project, "project")):
-        ids = {getattr(s, f"{kind}_id") for s in items} - {None}
-        if ids:
-            names.update({(kind, i): n for i, n in db.session.execute(
-                select(model.id, model.name).where(model.id.in_(ids)))})
-    result["items"] = [{
-        "assignment_id": s.assignment_id, "user_id": s.user_id,
-        "user_name": users.get(s.user_id), "org_unit_id": s.org_unit_id,
-        "target_kind": "firm" if s.firm_id else "project",
-        "target_id": s.firm_id or s.project_id,
-        "target_name": names.get(("firm", s.firm_id) if s.firm_id else ("project", s.project_id)),
-        "cadence": s.cadence, "slot_start": s.first_day, "slot_end": s.last_day,
-        "met": s.countable > 0, "pending": s.countable == 0 and s.pending > 0,
-        "countable_visits": s.countable, "visits_pending_review": s.pending,
-        "last_visit_at": s.last_visit_at} for s in items]
-    return result
