@@ -7,9 +7,8 @@ from marshmallow import Schema, fields, validate
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint
-from fieldapp.fields import ID_MAX
+from fieldapp.fields import ID_MAX, Crs
 from fieldapp.firms.importer import MODES, run_import
-from fieldapp.sites.schemas import Crs
 
 blp = Blueprint("firm_import", __name__, url_prefix="/api/v1",
                 description="Bulk import of firms")
