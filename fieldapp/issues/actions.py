@@ -140,18 +140,21 @@ def act(principal: Principal, issue_id: int, data: dict) -> Issue:
 
 @handles("accept")
 def _accept(s: Step) -> None:
+    """Dispatch takes the issue on: the response clock stops, the resolution clock starts."""
     s.issue.accepted_at, s.issue.overdue = s.at, False
     start_resolution(s.issue, s.at, s.role)
 
 
 @handles("reject")
 def _reject(s: Step) -> None:
+    """Not ours to handle (不予受理): ends here, with the reason."""
     _required(s.data, "text")
     s.issue.closed_at = s.at
 
 
 @handles("merge")
 def _merge(s: Step) -> None:
+    """Follow another open issue in scope (the same outage reported twice)."""
     _required(s.data, "into_id")
     master = db.session.scalar(scope.scoped(Issue, s.principal).where(
         Issue.id == s.data["into_id"]))
@@ -164,6 +167,7 @@ def _merge(s: Step) -> None:
 
 @handles("dispatch")
 def _dispatch(s: Step) -> None:
+    """Send to a department of the issue's unit, above it or inside it."""
     _required(s.data, "department_id")
     department = db.session.get(Department, s.data["department_id"])
     if department is None or not _may_dispatch_to(s.issue, department):
@@ -174,6 +178,7 @@ def _dispatch(s: Step) -> None:
 
 @handles("return")
 def _return(s: Step) -> None:
+    """The department hands it back to dispatch (退单), saying why (staff-only)."""
     _required(s.data, "text")
     s.internal, s.text = _joined(f"退单：{s.text}", s.internal), None
     s.issue.department_id = None
@@ -186,18 +191,21 @@ def _sign(s: Step) -> None:
 
 @handles("request_suspension")
 def _request_suspension(s: Step) -> None:
+    """The department asks dispatch to pause the clock (staff-only text)."""
     _required(s.data, "text")
     s.internal, s.text = _joined(s.text, s.internal), None
 
 
 @handles("suspend")
 def _suspend(s: Step) -> None:
+    """Dispatch pauses the resolution clock."""
     _required(s.data, "text")
     s.issue.suspended_at = s.at
 
 
 @handles("resume")
 def _resume(s: Step) -> None:
+    """The clock runs again; the paused working time moves the deadline back."""
     issue, at = s.issue, s.at
     if issue.resolve_due_at is not None and issue.suspended_at is not None:
         try:
@@ -216,6 +224,7 @@ def _resume(s: Step) -> None:
 
 @handles("resolve")
 def _resolve(s: Step) -> None:
+    """The department's reply and result code; the firm may now rate it."""
     _required(s.data, "reply", "result_code")
     s.issue.reply, s.issue.result_code, s.issue.resolved_at = s.data["reply"], s.data[
         "result_code"], s.at
@@ -224,6 +233,8 @@ def _resolve(s: Step) -> None:
 
 @handles("rate")
 def _rate(s: Step) -> None:
+    """The firm rates the resolution: good closes it, bad opens a call-back and, inside the
+    window, sends it back to be handled again."""
     issue, at = s.issue, s.at
     if issue.resolution_rated:
         raise Problem(409, "This resolution has been rated already.", slug="already-rated",
@@ -250,11 +261,13 @@ def _rate(s: Step) -> None:
 
 @handles("confirm")
 def _confirm(s: Step) -> None:
+    """The firm confirms the resolution without rating it."""
     s.issue.closed_at = s.at
 
 
 @handles("reopen")
 def _reopen_action(s: Step) -> None:
+    """Back to the department within the reopen window, with a new deadline."""
     _required(s.data, "text")
     if not _reopen_window_open(s.issue, s.at):
         raise Problem(409, "The window for reopening this issue has closed.",
@@ -265,11 +278,13 @@ def _reopen_action(s: Step) -> None:
 
 @handles("close")
 def _close(s: Step) -> None:
+    """Dispatch closes a resolved issue."""
     s.issue.closed_at = s.at
 
 
 @handles("callback")
 def _callback(s: Step) -> None:
+    """Dispatch has called the firm back after a bad rating (staff-only text)."""
     _required(s.data, "text")
     s.internal, s.text = _joined(s.text, s.internal), None
     s.issue.callback_due = False
@@ -277,6 +292,7 @@ def _callback(s: Step) -> None:
 
 @handles("supervise")
 def _supervise(s: Step) -> None:
+    """Raise the supervision level (督办); it never goes down."""
     _required(s.data, "level")
     if s.data["level"] < s.issue.supervision_level:
         raise Problem.invalid("level", f"Supervision is at level {s.issue.supervision_level} "
