@@ -154,7 +154,7 @@ def _reject(s: Step) -> None:
 
 @handles("merge")
 def _merge(s: Step) -> None:
-    """Follow another open issue in scope (the same outage reported twice)."""
+    """Fold into another open issue in scope (the same outage reported twice)."""
     _required(s.data, "into_id")
     master = db.session.scalar(scope.scoped(Issue, s.principal).where(
         Issue.id == s.data["into_id"]))
