@@ -108,7 +108,7 @@ def _init_http(app: Flask) -> None:
     document_errors(api, app)
     app.register_blueprint(health.blp)
     app.register_blueprint(open311_blp)
-    register_error_handlers(app)
+    register_error_handlers(app, db)
     _init_web(app)
 
 

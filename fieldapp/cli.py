@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from fieldapp import clock
 from fieldapp.extensions import db
 
 
@@ -134,10 +135,9 @@ def slots_extend(through) -> None:
     """Write calendar slots ahead (cron: daily), so no report waits for them."""
     from datetime import timedelta
 
-    from fieldapp import scope
     from fieldapp.stats import slots
 
-    day = through.date() if through else scope.today() + timedelta(days=92)
+    day = through.date() if through else clock.today() + timedelta(days=92)
     written = slots.extend(db.session.connection(), day)
     db.session.commit()
     click.echo(f"slots written={written} through={slots.horizon(db.session.connection())}")
@@ -150,11 +150,10 @@ def slots_rebuild() -> None:
     ORM, or to check that nothing drifted)."""
     from datetime import timedelta
 
-    from fieldapp import scope
     from fieldapp.stats import slots
 
     conn = db.session.connection()
-    through = slots.horizon(conn) or slots.quarter_end(scope.today() + timedelta(days=92))
+    through = slots.horizon(conn) or slots.quarter_end(clock.today() + timedelta(days=92))
     written = slots.rebuild(conn, through)
     db.session.commit()
     click.echo(f"slots written={written} through={through}")
@@ -170,7 +169,7 @@ def issues_group() -> None:
 def issues_tick() -> None:
     """Flag overdue issues, raise supervision, auto-close unrated ones, fill deadlines the
     calendar now knows (cron: every few minutes)."""
-    from fieldapp.issues.service import tick
+    from fieldapp.issues.job import tick
 
     counts = tick()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))

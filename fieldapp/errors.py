@@ -30,6 +30,12 @@ class Problem(HTTPException):
         self.errors = errors
         self.extra = extra
 
+    @classmethod
+    def invalid(cls, field: str | None = None, message: str | None = None, *,
+                errors: dict[str, list[str]] | None = None) -> "Problem":
+        """422 ``validation``: ``message`` about ``field``, or ``errors`` about several."""
+        return cls(422, _DETAILS[422], slug="validation", errors=errors or {field: [message]})
+
 
 def problem(status: int, detail: str, *, slug: str | None = None,
             errors: dict[str, list[str]] | None = None, headers=None, **extra):
@@ -138,10 +144,10 @@ def options_without_body(response):
     return response
 
 
-def register_error_handlers(app) -> None:
-    """The app-wide handlers; flask-smorest's Api routes HTTPExceptions to the same renderer."""
-    from fieldapp.extensions import db
-
+def register_error_handlers(app, db) -> None:
+    """The app-wide handlers; flask-smorest's Api routes HTTPExceptions to the same renderer.
+    ``db`` (``fieldapp.extensions.db``) is passed in: extensions builds on this module, not the
+    other way round."""
     app.after_request(options_without_body)
     app.before_request(refuse_control_characters_in_path)
 

@@ -1,7 +1,11 @@
 """marshmallow fields every resource shares."""
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
+
+from fieldapp import clock
+from fieldapp.stats.visit_rate import check_reach, check_years, parse_period
+from geo import GeoError, parse_crs
 
 # Ids are INTEGER primary keys: 32-bit on PostgreSQL (SERIAL), so a larger number names no row
 # and must be refused at the boundary, not reach the database (which answers DataError there).
@@ -24,3 +28,41 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=ID_MAX, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _valid_crs(value: str) -> None:
+    try:
+        parse_crs(value)
+    except GeoError as exc:
+        raise ValidationError(exc.message) from None
+
+
+def Crs(**kwargs) -> fields.String:
+    """The coordinate system of the coordinates in the same body."""
+    kwargs.setdefault("metadata", {
+        "description": "wgs84 (default), gcj02 (Amap, Tencent, WeChat) or bd09 (Baidu)"})
+    return fields.String(validate=_valid_crs, **kwargs)
+
+
+class PeriodField(fields.String):
+    """``2026-11``, ``2026-W47``, ``2026-Q4`` or ``2026-11-01..2026-11-15``, in 2000–2099 (a
+    filter, e.g. of issues)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            period = parse_period(super()._deserialize(value, attr, data, **kwargs))
+            self._check(period)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return period
+
+    def _check(self, period) -> None:
+        check_years(period.start, period.end)
+
+
+class ReportPeriodField(PeriodField):
+    """A visit-rate report's period: from 2000 to the end of next quarter, because a report
+    writes the slots it reaches (see ``visit_rate.latest_day``)."""
+
+    def _check(self, period) -> None:
+        check_reach(period.start, period.end, clock.today())

@@ -22,13 +22,15 @@ Writes: ``require_*`` functions below raise 403 (role may never) or 404 (target 
 """
 
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldapp.auth.principal import Principal
+
+# LOCAL_TZ and today are read here by fieldapp.visits, until it asks fieldapp.clock itself.
+from fieldapp.clock import LOCAL_TZ, today  # noqa: F401
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from models import (
@@ -45,8 +47,6 @@ from models import (
     Visit,
     VisitSlot,
 )
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 Rule = Callable[[Principal], ColumnElement[bool]]
 ANY = "*"  # a rule every authenticated role gets
@@ -65,11 +65,6 @@ def subtree_ids(principal: Principal):
 
 def _everything(_p: Principal) -> ColumnElement[bool]:
     return true()
-
-
-def today() -> date:
-    """Today's date where fieldapp's users live (Asia/Shanghai), which assignments are in."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def assignments_on(user_id: int, day: date):
@@ -212,6 +207,20 @@ def is_visible(model: type, id_, principal: Principal) -> bool:
     """True when the caller may read the row with this id."""
     stmt = select(model.id).where(model.id == id_, visible(model, principal))
     return db.session.scalar(stmt) is not None
+
+
+def unit_ids_under(path: str):
+    """Select: ids of the org units at or below the unit whose path is ``path``."""
+    return select(OrgUnit.id).where(in_subtree(path))
+
+
+def in_unit_filter(column, org_unit_id: int, principal: Principal) -> ColumnElement[bool]:
+    """The ``org_unit_id`` filter of a list: ``column`` (a row's unit) lies at or below that
+    unit. A unit outside the caller's scope is a 422, as if it did not exist."""
+    if not is_visible(OrgUnit, org_unit_id, principal):
+        raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
+    root = db.session.get(OrgUnit, org_unit_id)
+    return column.in_(unit_ids_under(root.path))
 
 
 def forbidden(detail: str) -> Problem:

@@ -15,9 +15,11 @@ import json
 import shapely
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape
-from sqlalchemy import JSON, insert, text
+from sqlalchemy import JSON, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import Table
+
+from models import dialect
 
 
 def _geometry_columns(table: Table) -> set[str]:
@@ -39,7 +41,7 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], *,
     """Insert ``rows`` (all with the same keys) into ``table``; their new ids if asked."""
     if not rows:
         return [] if return_ids else None
-    if conn.dialect.name == "postgresql":
+    if dialect.can_copy(conn):
         return _copy(conn, table, rows, return_ids)
     geoms = _geometry_columns(table)
     values = [{k: (from_shape(v, srid=4326) if k in geoms and v is not None else v)
@@ -53,27 +55,18 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], *,
 
 def _copy(conn: Connection, table: Table, rows: list[dict], return_ids: bool):
     columns = list(rows[0])
-    ids = None
-    if return_ids:
-        ids = list(conn.execute(text(
-            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-            {"t": table.name, "n": len(rows)}).scalars())
-        columns = ["id", *columns]
     geoms, jsons = _geometry_columns(table), _json_columns(table)
     converters = [(_ewkb if c in geoms else
                    (lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
                    if c in jsons else None) for c in columns]
-    names = ", ".join(f'"{c}"' for c in columns)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for i, row in enumerate(rows):
-                values = [ids[i]] if return_ids else []
-                values += [row[c] for c in columns[1 if return_ids else 0:]]
-                copy.write_row([v if f is None else f(v)
-                                for v, f in zip(values, converters, strict=True)])
-    finally:
-        cursor.close()
+    copied = ([v if f is None else f(v) for v, f in zip([row[c] for c in columns], converters,
+                                                         strict=True)] for row in rows)
+    if not return_ids:
+        dialect.copy_rows(conn, table, columns, copied)
+        return None
+    ids = dialect.reserve_ids(conn, table, len(rows))
+    dialect.copy_rows(conn, table, ["id", *columns],
+                      ([i, *values] for i, values in zip(ids, copied, strict=True)))
     return ids
 
 
@@ -84,5 +77,4 @@ def refresh_statistics(conn: Connection, tables: list[Table]) -> None:
     it was, and picks sequential scans: a second 20,000-row import spent 18 s looking up USCCs
     that an index answers in milliseconds. SQLite's planner uses the indexes regardless.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("ANALYZE " + ", ".join(f'"{t.name}"' for t in tables)))
+    dialect.analyze(conn, tables)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldapp import create_app
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import Firm, Issue, OrgUnit
 

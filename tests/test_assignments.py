@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.extensions import db
 from models import Assignment, AuditEvent
 from tests.test_projects import Registry
@@ -42,7 +42,7 @@ def as_(client, login):
 
 
 def _day(offset: int) -> date:
-    return scope.today() + timedelta(days=offset)
+    return clock.today() + timedelta(days=offset)
 
 
 def _iso(offset: int) -> str:
@@ -67,7 +67,7 @@ def test_a_manager_assigns_a_commissioner_to_a_firm_from_today(client, reg, as_)
     assert got["target_kind"] == "firm"
     assert (got["firm_id"], got["project_id"]) == (reg.firm_park.id, None)
     assert got["org_unit_id"] == reg.world.park_a.id  # copied from the firm, not the user
-    assert got["starts_on"] == scope.today().isoformat()
+    assert got["starts_on"] == clock.today().isoformat()
     assert got["ends_on"] is None and got["replaced_by_id"] is None
     assert got["created_by_id"] == reg.users["a_manager"].id
     assert got["user"] == {"id": reg.users["commissioner"].id, "username": "commissioner",

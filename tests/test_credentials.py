@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from fieldapp import clock
 from fieldapp.credentials import service, tokens
 from fieldapp.extensions import db
 from models import FirmConfirmation, User, Visit
@@ -100,7 +101,7 @@ def test_expired_tampered_and_revoked_credentials_are_refused(client, scene, as_
     access = as_("commissioner")["Authorization"].split()[1]
     assert client.post(VERIFY, json={"token": access[:80]}).get_json()["valid"] is False
     later = datetime.now(UTC) + timedelta(seconds=400)
-    monkeypatch.setattr(service, "now", lambda: later)
+    monkeypatch.setattr(clock, "now", lambda: later)
     for sent in ({"token": cred["token"]}, {"short_code": cred["short_code"]}):
         assert client.post(VERIFY, json=sent).get_json() == {"valid": False,
                                                              "reason": "expired"}
@@ -160,7 +161,7 @@ def test_the_firm_confirms_the_visit_and_it_shows_beside_gps_in_review_and_in_th
     approved = client.post(f"/api/v1/visits/{far['id']}/review", json=review,
                            headers=as_("a_manager"))
     assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
-    month = datetime.now(UTC).astimezone(service.scope.LOCAL_TZ).strftime("%Y-%m")
+    month = datetime.now(UTC).astimezone(service.clock.LOCAL_TZ).strftime("%Y-%m")
     report = client.get("/api/v1/stats/visit-rate", query_string={
         "period": month, "group_by": "user"}, headers=as_("a_manager")).get_json()
     row = next(r for r in report["rows"] if r["label"] == "Commissioner")

@@ -7,7 +7,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.firms import uscc
 from geo import wgs84_to_gcj02

@@ -7,8 +7,8 @@ import pytest
 from geographiclib.geodesic import Geodesic
 from sqlalchemy import func, select
 
-from fieldapp import scope
-from fieldapp.demo_registry import make_uscc
+from fieldapp import clock
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.firms import uscc
 from geo import wgs84_to_bd09, wgs84_to_gcj02
@@ -49,7 +49,7 @@ class Scene:
         firm = db.session.get(Firm, firm_id)
         db.session.add(Assignment(user_id=self.users[username].id, firm_id=firm_id,
                                   org_unit_id=firm.org_unit_id, cadence="monthly",
-                                  starts_on=scope.today() - timedelta(days=days_ago),
+                                  starts_on=clock.today() - timedelta(days=days_ago),
                                   ends_on=ends_on))
         db.session.commit()
 
@@ -285,7 +285,7 @@ def test_scope_of_reading_firms(client, scene, as_, create):
     assert ids("commissioner") == set()
     assert client.get(f"{FIRMS}/{a['id']}", headers=as_("commissioner")).status_code == 404
     scene.assign("commissioner", a["id"])
-    scene.assign("commissioner", park["id"], days_ago=30, ends_on=scope.today() - timedelta(1))
+    scene.assign("commissioner", park["id"], days_ago=30, ends_on=clock.today() - timedelta(1))
     assert ids("commissioner") == {a["id"]}
     assert client.get(f"{FIRMS}/{a['id']}", headers=as_("commissioner")).status_code == 200
     assert client.get(f"{FIRMS}/{b['id']}", headers=as_("a_manager")).status_code == 404
@@ -313,9 +313,9 @@ def test_patch_changes_fields_checks_the_uscc_and_moves_assignments(client, scen
     old, new = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
     db.session.refresh(old)
     assert (old.org_unit_id, old.ends_on, old.replaced_by_id) == (
-        scene.world.county_a.id, scope.today() - timedelta(days=1), new.id)
+        scene.world.county_a.id, clock.today() - timedelta(days=1), new.id)
     assert (new.org_unit_id, new.starts_on, new.ends_on, new.user_id) == (
-        scene.world.park_a.id, scope.today(), None, old.user_id)
+        scene.world.park_a.id, clock.today(), None, old.user_id)
     # A county-A manager may not move it out of county A.
     resp = client.patch(url, json={"org_unit_id": scene.world.county_b.id},
                         headers=as_("a_manager"))
@@ -327,7 +327,7 @@ def test_a_move_carries_a_scheduled_reassignment_along(client, scene, as_, creat
     move splits it like any other, and the continuation keeps the successor."""
     scene.world.user("comm2", ["commissioner"], scene.world.county_a)
     firm = create()
-    today = scope.today()
+    today = clock.today()
     scene.assign("commissioner", firm["id"], days_ago=10)
     first = db.session.scalar(select(Assignment))
     comm2 = db.session.scalar(select(User).where(User.username == "comm2"))

@@ -4,7 +4,7 @@ answer and rate limit, and the resolved / closed-without-fix outcome, on both da
 import pytest
 
 from fieldapp.issues.checkcode import ALPHABET, LENGTH, check_code, matches
-from tests.test_issues import ISSUES, Scene, staff_traces
+from tests.issues.scene import ISSUES, Scene, staff_traces
 
 TRACK = "/api/v1/track"
 

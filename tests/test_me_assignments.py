@@ -10,9 +10,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from geoalchemy2 import WKTElement
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.assignments import mine
-from fieldapp.assignments.periods import LOCAL_TZ
 from fieldapp.extensions import db
 from geo import geodesic_distance_m, wgs84_to_bd09, wgs84_to_gcj02
 from models import Project, Site, utcnow
@@ -43,7 +42,7 @@ def as_(client, login):
 
 
 def _day(offset: int) -> date:
-    return scope.today() + timedelta(days=offset)
+    return clock.today() + timedelta(days=offset)
 
 
 def _mine(client, headers, **query):
@@ -70,7 +69,7 @@ def rounds(reg):
 
 def test_only_assignments_in_force_today_are_listed(client, reg, as_, rounds):
     got = _mine(client, as_("both"))
-    assert got["as_of"] == scope.today().isoformat()
+    assert got["as_of"] == clock.today().isoformat()
     assert {r["assignment_id"] for r in got["items"]} == {
         rounds[k].id for k in ("firm_a", "firm_park", "project_a", "project_park")}
 
@@ -99,13 +98,13 @@ def test_a_row_describes_its_target_sites_and_slot(client, reg, as_, rounds):
     [site] = firm["sites"]
     assert (site["lat"], site["lon"], site["radius_m"], site["version"], site["name"]) == (
         pytest.approx(34.60), pytest.approx(108.93), 200.0, 1, "gate")
-    today = scope.today()
+    today = clock.today()
     month_start = today.replace(day=1)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
     assert firm["current_slot"]["start"] == month_start.isoformat()
     assert firm["current_slot"]["end"] == (next_month - timedelta(days=1)).isoformat()
     assert datetime.fromisoformat(firm["current_slot"]["starts_at"]) == datetime.combine(
-        month_start, datetime.min.time(), tzinfo=LOCAL_TZ)
+        month_start, datetime.min.time(), tzinfo=clock.LOCAL_TZ)
     week = items[rounds["firm_park"].id]["current_slot"]
     monday = today - timedelta(days=today.weekday())
     assert (week["start"], week["end"]) == (monday.isoformat(),
@@ -124,7 +123,7 @@ def test_a_per_stage_slot_starts_when_the_stage_was_entered_and_stays_open(clien
     assert row["stage"] == "landed"
     slot = row["current_slot"]
     assert datetime.fromisoformat(slot["starts_at"]) == entered
-    assert slot["start"] == entered.astimezone(LOCAL_TZ).date().isoformat()
+    assert slot["start"] == entered.astimezone(clock.LOCAL_TZ).date().isoformat()
     assert (slot["end"], slot["ends_at"]) == (None, None)
     assert row["due_this_period"] is True
 
@@ -250,9 +249,9 @@ def _monthly(starts_on):
 
 
 _MONTH = mine.slot_of("monthly", date(2026, 12, 3))
-_IN_SLOT = datetime(2026, 12, 2, 10, tzinfo=LOCAL_TZ)
-_LAST_MONTH = datetime(2026, 11, 20, 10, tzinfo=LOCAL_TZ)
-_TWO_MONTHS_AGO = datetime(2026, 10, 20, 10, tzinfo=LOCAL_TZ)
+_IN_SLOT = datetime(2026, 12, 2, 10, tzinfo=clock.LOCAL_TZ)
+_LAST_MONTH = datetime(2026, 11, 20, 10, tzinfo=clock.LOCAL_TZ)
+_TWO_MONTHS_AGO = datetime(2026, 10, 20, 10, tzinfo=clock.LOCAL_TZ)
 
 
 @pytest.mark.parametrize(("starts_on", "countable", "waiting", "state"), [

@@ -9,7 +9,7 @@ import requests
 from georeport import GeoReport
 from werkzeug.serving import make_server
 
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import Department, Firm, Issue
 

@@ -8,12 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldapp.assignments.periods import (
-    LOCAL_TZ,
     current_slot,
     local_date,
     slot_of,
     slots_overlapping,
 )
+from fieldapp.clock import LOCAL_TZ
 
 CALENDAR = ("weekly", "monthly", "quarterly")
 days = st.dates(min_value=date(1995, 1, 1), max_value=date(2100, 12, 31))

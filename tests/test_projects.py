@@ -13,8 +13,8 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from fieldapp import scope
-from fieldapp.demo_registry import make_uscc
+from fieldapp import clock
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import Assignment, AuditEvent, Department, Firm, Project, Site
 
@@ -79,7 +79,7 @@ class Registry:
                          firm_id=firm.id if firm else None,
                          project_id=project.id if project else None,
                          org_unit_id=target.org_unit_id, cadence=cadence,
-                         starts_on=starts_on or scope.today() - timedelta(days=1),
+                         starts_on=starts_on or clock.today() - timedelta(days=1),
                          ends_on=ends_on)
         db.session.add(row)
         db.session.commit()
@@ -265,7 +265,7 @@ def test_patch_that_changes_only_the_department_order_records_nothing(client, re
 
 
 def test_moving_a_project_to_another_unit_moves_its_open_assignments(client, reg, as_):
-    today = scope.today()
+    today = clock.today()
     ended = reg.assign("butler2", project=reg.project_a, starts_on=today - timedelta(9),
                        ends_on=today - timedelta(5))
     later = reg.assign("butler2", project=reg.project_a, starts_on=today + timedelta(3))

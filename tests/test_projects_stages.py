@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.extensions import db
 from models import AuditEvent, Project, ProjectStageChange
 from tests.test_projects import Registry
@@ -122,8 +122,8 @@ def test_who_may_move_a_stage(client, reg, as_, who, project, status):
 
 
 def test_a_butler_whose_assignment_ended_may_no_longer_move_it(client, reg, as_):
-    reg.butler_assignment.ends_on = scope.today() - timedelta(days=1)
-    reg.butler_assignment.starts_on = scope.today() - timedelta(days=2)
+    reg.butler_assignment.ends_on = clock.today() - timedelta(days=1)
+    reg.butler_assignment.starts_on = clock.today() - timedelta(days=2)
     db.session.commit()
     assert _move(client, as_("butler"), reg.project_a, "landed").status_code == 404
 

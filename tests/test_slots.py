@@ -10,7 +10,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.stats import slots
 from models import (

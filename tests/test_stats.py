@@ -10,8 +10,8 @@ from geoalchemy2.shape import from_shape
 from openpyxl import load_workbook
 from shapely.geometry import Point
 
-from fieldapp import scope
-from fieldapp.demo_registry import make_uscc
+from fieldapp import clock
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import (
     Assignment,
@@ -27,6 +27,11 @@ from models import (
 RATE = "/api/v1/stats/visit-rate"
 OVERDUE = "/api/v1/stats/overdue"
 CST = ZoneInfo("Asia/Shanghai")
+
+
+def set_today(monkeypatch, day: date) -> None:
+    """Move the clock to noon of ``day`` (Asia/Shanghai)."""
+    monkeypatch.setattr(clock, "now", lambda: clock.local_midnight(day) + timedelta(hours=12))
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -381,7 +386,7 @@ def test_the_coverage_map(client, scene, as_):
     assert resp.get_json()["features"][0]["geometry"]["coordinates"] == [108.71, 34.33]
     assert (props[visited.id]["open"], props[missed.id]["open"]) == (0, 0)  # October is over
     running = client.get("/api/v1/stats/coverage.geojson", headers=as_("a_manager"),
-                         query_string={"period": scope.today().strftime("%Y-%m")}).get_json()
+                         query_string={"period": clock.today().strftime("%Y-%m")}).get_json()
     assert {f["properties"]["open"] for f in running["features"]} == {1}
 
 
@@ -446,7 +451,7 @@ def test_drill_down_from_a_row_to_its_slots(client, scene, as_, world):
 
 
 def test_a_report_past_the_written_slots_writes_them_first(report, scene, monkeypatch):
-    monkeypatch.setattr(scope, "today", lambda: date(2028, 1, 15))
+    set_today(monkeypatch, date(2028, 1, 15))
     scene.assign("c1", scene.firm(), cadence="monthly")
     assert report("2028-02")["total"]["due"] == 1
     assert report("2028-W09")["total"]["due"] == 1  # the week holding 29 February
@@ -481,7 +486,7 @@ def test_reports_reach_from_2000_to_the_end_of_next_quarter(client, scene, as_, 
                                                             path, query, field):
     """A far period would make every later write keep years of empty slots up to date, and
     dates near the calendar's ends overflowed (500) or looked like an outage (503)."""
-    monkeypatch.setattr(scope, "today", lambda: date(2026, 12, 2))
+    set_today(monkeypatch, date(2026, 12, 2))
     scene.assign("c1", scene.firm(), cadence="weekly")
     resp = client.get(path, query_string=query, headers=as_("c1" if path != "/api/v1/stats/"
                                                                     "issues" else "admin"))
@@ -493,7 +498,7 @@ def test_reports_reach_from_2000_to_the_end_of_next_quarter(client, scene, as_, 
 
 
 def test_reports_reach_the_end_of_next_quarter(report, scene, monkeypatch):
-    monkeypatch.setattr(scope, "today", lambda: date(2026, 12, 2))
+    set_today(monkeypatch, date(2026, 12, 2))
     scene.assign("c1", scene.firm(), cadence="monthly")
     assert report("2027-03", user="c1")["total"]["due"] == 1
     assert report("2000-01", user="c1")["total"]["due"] == 0
@@ -546,7 +551,7 @@ def test_exports_keep_names_as_text_never_formulas(client, scene, as_):
 
 def test_moving_a_firm_leaves_past_reports_as_they_were(client, scene, as_, report, world,
                                                        monkeypatch):
-    monkeypatch.setattr(scope, "today", lambda: date(2026, 11, 16))
+    set_today(monkeypatch, date(2026, 11, 16))
     firm = scene.firm()
     before = scene.assign("c1", firm)
     scene.visit("c1", firm, at("2026-10-05"))
@@ -590,7 +595,7 @@ def test_the_reach_is_the_end_of_the_quarter_after_today_on_every_day():
 
 def test_issue_filters_are_not_bound_to_the_report_reach(client, scene, as_, monkeypatch):
     """Only visit-rate reports write slots ahead; a whole-year issue filter is fine in May."""
-    monkeypatch.setattr(scope, "today", lambda: date(2026, 5, 10))
+    set_today(monkeypatch, date(2026, 5, 10))
     for path in ("/api/v1/issues", "/api/v1/stats/issues"):
         for period in ("2026-01-01..2026-12-31", "2026-Q4", "2099-12"):
             resp = client.get(path, query_string={"period": period}, headers=as_("admin"))

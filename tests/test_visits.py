@@ -11,7 +11,7 @@ from shapely.geometry import Point, box
 from sqlalchemy import func, select
 
 from fieldapp import scope
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from geo import wgs84_to_bd09, wgs84_to_gcj02
 from models import Assignment, AuditEvent, Firm, Issue, Site, SiteVersion, Visit

@@ -5,7 +5,7 @@ from datetime import timedelta
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.assignments.periods import current_slot, slot_of
 from fieldapp.assignments.service import last_countable_visits
 from fieldapp.auth.principal import Principal
@@ -61,7 +61,7 @@ def my_assignments(principal: Principal, near: tuple[float, float] | None = None
     Ordered by ``distance_m`` (nearest active site; rows without a site last) when ``near`` is
     given, else due first, then by target name.
     """
-    today = scope.today()
+    today = clock.today()
     now = utcnow()
     rows = db.session.scalars(select(Assignment).where(
         scope.assignments_on(principal.user_id, today),

@@ -15,10 +15,10 @@ reports reuse ``slot_of`` and ``slots_overlapping`` to enumerate due slots of a 
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from fieldapp.clock import local_date, local_midnight
+
 CALENDAR_CADENCES = ("weekly", "monthly", "quarterly")
 
 
@@ -51,17 +51,6 @@ class Slot:
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime")
-
-
-def local_date(moment: datetime) -> date:
-    """The Asia/Shanghai calendar date of an aware datetime."""
-    _require_aware(moment, "moment")
-    return moment.astimezone(LOCAL_TZ).date()
-
-
-def local_midnight(day: date) -> datetime:
-    """00:00 of ``day`` in Asia/Shanghai, as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
 
 
 def _first_day(cadence: str, day: date) -> date:

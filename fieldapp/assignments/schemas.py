@@ -4,9 +4,7 @@ import math
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from fieldapp.fields import Id
-from fieldapp.projects.schemas import QueryId
-from geo import GeoError, parse_crs
+from fieldapp.fields import Crs, Id, QueryId
 from models import CADENCES
 
 
@@ -108,19 +106,11 @@ class LatLon(fields.Field):
         return lat, lon
 
 
-def _valid_crs(value: str) -> None:
-    try:
-        parse_crs(value)
-    except GeoError as exc:
-        raise ValidationError(exc.message) from None
-
-
 class MyAssignmentsQuery(Schema):
     """``GET /me/assignments``: optional position to sort by distance."""
 
     near = LatLon(metadata={"description": "LAT,LON: sort by distance to the nearest site"})
-    crs = fields.String(load_default="wgs84", validate=_valid_crs,
-                        metadata={"description": "wgs84 (default), gcj02 or bd09"})
+    crs = Crs(load_default="wgs84", metadata={"description": "wgs84 (default), gcj02 or bd09"})
 
 
 class SlotOut(Schema):

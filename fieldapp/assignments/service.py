@@ -11,14 +11,14 @@ Rules (the API docs repeat them):
   row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so two concurrent
   requests cannot both pass it. Different users may share a target.
 - ``org_unit_id`` is copied from the target. When the target moves to another unit, running
-  assignments are split at the move day (``follow_move``).
+  assignments are split at the move day (``moves.follow_move``).
 """
 
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -27,21 +27,17 @@ from models import COUNTABLE_STATUSES, Assignment, Firm, OrgUnit, Project, User,
 ROLE_FOR_TARGET = {"firm": "commissioner", "project": "butler"}
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def _target(principal: Principal, data: dict) -> Firm | Project:
     if "firm_id" in data:
         if not scope.is_visible(Firm, data["firm_id"], principal):
-            raise _invalid("firm_id", "No such firm in your scope.")
+            raise Problem.invalid("firm_id", "No such firm in your scope.")
         firm = db.session.get(Firm, data["firm_id"])
         if firm.status != "active":
-            raise _invalid("firm_id", "This firm is closed; closed firms get no assignments.")
+            raise Problem.invalid("firm_id",
+                                  "This firm is closed; closed firms get no assignments.")
         return firm
     if not scope.is_visible(Project, data["project_id"], principal):
-        raise _invalid("project_id", "No such project in your scope.")
+        raise Problem.invalid("project_id", "No such project in your scope.")
     return db.session.get(Project, data["project_id"])
 
 
@@ -51,21 +47,21 @@ def _kind(target) -> str:
 
 def _assignee(principal: Principal, user_id: int, kind: str) -> User:
     if not scope.is_visible(User, user_id, principal):
-        raise _invalid("user_id", "No such user in your scope.")
+        raise Problem.invalid("user_id", "No such user in your scope.")
     user = db.session.get(User, user_id)
     if not user.is_active:
-        raise _invalid("user_id", "This user is deactivated.")
+        raise Problem.invalid("user_id", "This user is deactivated.")
     role = ROLE_FOR_TARGET[kind]
     if role not in user.roles:
-        raise _invalid("user_id", f"A {kind} is assigned to a user with the {role} role.")
+        raise Problem.invalid("user_id", f"A {kind} is assigned to a user with the {role} role.")
     return user
 
 
 def _check_terms(kind: str, cadence: str, starts_on: date, ends_on: date | None) -> None:
     if cadence == "per_stage" and kind != "project":
-        raise _invalid("cadence", "per_stage is for projects only.")
+        raise Problem.invalid("cadence", "per_stage is for projects only.")
     if ends_on is not None and ends_on < starts_on:
-        raise _invalid("ends_on", "Must be on or after starts_on.")
+        raise Problem.invalid("ends_on", "Must be on or after starts_on.")
 
 
 def _refuse_overlap(user_id: int, target, starts_on: date, ends_on: date | None,
@@ -104,7 +100,7 @@ def create_assignment(principal: Principal, data: dict) -> Assignment:
     scope.require_registry_admin(principal, db.session.get(OrgUnit, target.org_unit_id))
     kind = _kind(target)
     user = _assignee(principal, data["user_id"], kind)
-    starts_on = data.get("starts_on") or scope.today()
+    starts_on = data.get("starts_on") or clock.today()
     ends_on = data.get("ends_on")
     _check_terms(kind, data["cadence"], starts_on, ends_on)
     _refuse_overlap(user.id, target, starts_on, ends_on)
@@ -136,7 +132,7 @@ def end_assignment(principal: Principal, assignment_id: int, ends_on: date,
     """Set the last day of an assignment; an end already set may only move earlier."""
     assignment = _for_change(principal, assignment_id)
     if ends_on < assignment.starts_on:
-        raise _invalid("ends_on", f"Must be on or after starts_on "
+        raise Problem.invalid("ends_on", f"Must be on or after starts_on "
                                   f"({assignment.starts_on.isoformat()}).")
     if assignment.ends_on is not None and ends_on > assignment.ends_on:
         raise Problem(409, f"This assignment already ends on {assignment.ends_on.isoformat()}; "
@@ -158,7 +154,7 @@ def reassign(principal: Principal, assignment_id: int, data: dict) -> dict:
     starts_on = data["starts_on"]
     last_old_day = starts_on - timedelta(days=1)
     if starts_on <= old.starts_on:
-        raise _invalid("starts_on", f"Must be after the assignment's start "
+        raise Problem.invalid("starts_on", f"Must be after the assignment's start "
                                     f"({old.starts_on.isoformat()}).")
     if old.ends_on is not None and old.ends_on < last_old_day:
         raise Problem(409, f"This assignment ended on {old.ends_on.isoformat()}, before "
@@ -188,37 +184,6 @@ def reassign(principal: Principal, assignment_id: int, data: dict) -> dict:
     return {"previous": old, "current": new}
 
 
-MOVED = "对象迁出 moved to another unit"
-
-
-def follow_move(target: Firm | Project, user_id: int | None) -> None:
-    """Assignments follow a firm or project moved to another unit, from today; the past stays.
-
-    One not yet begun just changes unit. One running since before today ends yesterday and is
-    continued from today by the same person with the same cadence under the new unit
-    (``replaced_by_id``, as a reassignment), so the slots and visits before the move stay
-    reported under the old unit: a report for a past month reads the same after the move as
-    before it. A continuation keeps the planned end and any successor already scheduled (a
-    reassignment from a later day). Ended ones stay put. Nothing is flushed here: a firm
-    import moves many firms in one flush.
-    """
-    today = scope.today()
-    column = Assignment.firm_id if _kind(target) == "firm" else Assignment.project_id
-    for old in db.session.scalars(select(Assignment).where(
-            column == target.id,
-            Assignment.ends_on.is_(None) | (Assignment.ends_on >= today))).all():
-        if old.starts_on >= today:
-            old.org_unit_id = target.org_unit_id
-            continue
-        new = Assignment(user_id=old.user_id, firm_id=old.firm_id, project_id=old.project_id,
-                         org_unit_id=target.org_unit_id, cadence=old.cadence, starts_on=today,
-                         ends_on=old.ends_on, end_reason=old.end_reason,
-                         replaced_by_id=old.replaced_by_id, created_by_id=user_id)
-        db.session.add(new)
-        old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
-        old.replaced_by = new
-
-
 def assignment_query(principal: Principal, filters: dict):
     """The visible assignments matching ``filters``."""
     stmt = scope.scoped(Assignment, principal)
@@ -226,11 +191,8 @@ def assignment_query(principal: Principal, filters: dict):
         if field in filters:
             stmt = stmt.where(getattr(Assignment, field) == filters[field])
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Assignment.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Assignment.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "active_on" in filters:
         day = filters["active_on"]
         stmt = stmt.where(Assignment.starts_on <= day,

@@ -24,7 +24,7 @@ from fieldapp.auth.schemas import (
 )
 from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint, db, limiter
-from fieldapp.users.schemas import UserOut
+from fieldapp.schemas import UserOut
 from models import User
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Log-in and sessions")

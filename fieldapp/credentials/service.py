@@ -15,26 +15,21 @@
 
 import hashlib
 import hmac
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import segno
 from flask import current_app, request
 from sqlalchemy import select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.credentials import tokens
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from models import Firm, FirmConfirmation, ServiceTeam, User, Visit, utcnow
+from models import Firm, FirmConfirmation, ServiceTeam, User, Visit
 
 VISITOR_ROLES = ("commissioner", "butler")
 ROLE_LABELS = {"commissioner": "企业服务专员", "butler": "项目管家"}
-
-
-def now() -> datetime:
-    """The current time (one place, so tests can move the clock)."""
-    return utcnow()
 
 
 def key() -> bytes:
@@ -69,7 +64,7 @@ def issue_credential(principal: Principal) -> dict:
         raise scope.forbidden("Only commissioners and butlers carry an e-credential.")
     user = db.session.get(User, principal.user_id)
     ttl = current_app.config["CREDENTIAL_TTL"]
-    issued_at = now()
+    issued_at = clock.now()
     cred = tokens.issue(user.id, issued_at, ttl, key())
     url = request.host_url.rstrip("/") + "/verify/" + cred.token
     return {"token": cred.token, "short_code": cred.short_code, "url": url,
@@ -80,9 +75,9 @@ def issue_credential(principal: Principal) -> dict:
 
 def _read(data: dict) -> tuple[int, datetime]:
     if data.get("token"):
-        return tokens.read_token(data["token"], now(), key())
-    return tokens.read_short_code(data["short_code"], now(), current_app.config["CREDENTIAL_TTL"],
-                                  key())
+        return tokens.read_token(data["token"], clock.now(), key())
+    return tokens.read_short_code(data["short_code"], clock.now(),
+                                  current_app.config["CREDENTIAL_TTL"], key())
 
 
 def _firm_for(principal: Principal | None, uscc: str | None) -> Firm | None:
@@ -106,7 +101,7 @@ def verify(data: dict, principal: Principal | None) -> dict:
     assignment = {"checked": False, "firm_name": None, "assigned": None}
     if firm is not None:
         assignment = {"checked": True, "firm_name": firm.name,
-                      "assigned": scope.holds_firm(user.id, firm.id, scope.today())}
+                      "assigned": scope.holds_firm(user.id, firm.id, clock.today())}
     elif data.get("uscc"):
         assignment = {"checked": True, "firm_name": None, "assigned": False}
     return {"valid": True, "reason": None, "holder": holder_of(user),
@@ -115,7 +110,7 @@ def verify(data: dict, principal: Principal | None) -> dict:
 
 
 def _local_day_bounds(day):
-    start = datetime.combine(day, time(0), tzinfo=scope.LOCAL_TZ)
+    start = clock.local_midnight(day)
     return start, start + timedelta(days=1)
 
 
@@ -148,7 +143,7 @@ def confirm(principal: Principal, data: dict) -> tuple[dict, bool]:
     if visitor is None or not visitor.is_active or not set(visitor.roles) & set(VISITOR_ROLES):
         raise Problem(422, "The credential is refused (revoked).", slug="credential-revoked",
                       reason="revoked")
-    day = scope.today()
+    day = clock.today()
     if not scope.holds_firm(visitor.id, principal.firm_id, day):
         raise Problem(409, "This person is not assigned to your firm today.",
                       slug="not-assigned")
@@ -158,7 +153,7 @@ def confirm(principal: Principal, data: dict) -> tuple[dict, bool]:
     if existing is not None:
         return confirmation_view(existing), False
     confirmation = FirmConfirmation(visitor_id=visitor.id, firm_id=principal.firm_id, day=day,
-                                    confirmed_by_id=principal.user_id, confirmed_at=now(),
+                                    confirmed_by_id=principal.user_id, confirmed_at=clock.now(),
                                     rating=data.get("rating"), comment=data.get("comment"))
     match_visit(confirmation)
     db.session.add(confirmation)
@@ -171,7 +166,7 @@ def link_new_visit(visit: Visit) -> FirmConfirmation | None:
     that confirmation, or None."""
     if visit.firm_id is None:
         return None
-    day = visit.captured_at.astimezone(scope.LOCAL_TZ).date()
+    day = visit.captured_at.astimezone(clock.LOCAL_TZ).date()
     # No flush here: the visit is inserted by the caller's commit, which also settles a race
     # between two uploads of the same visit.
     with db.session.no_autoflush:

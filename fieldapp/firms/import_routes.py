@@ -7,9 +7,8 @@ from marshmallow import Schema, fields, validate
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint
-from fieldapp.fields import ID_MAX
+from fieldapp.fields import ID_MAX, Crs
 from fieldapp.firms.importer import MODES, run_import
-from fieldapp.sites.schemas import Crs
 
 blp = Blueprint("firm_import", __name__, url_prefix="/api/v1",
                 description="Bulk import of firms")
@@ -47,8 +46,7 @@ def _file() -> tuple[bytes, str]:
     if mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise Problem(422, "The request has invalid fields.", slug="validation",
-                          errors={"file": ["Missing data for required field."]})
+            raise Problem.invalid("file", "Missing data for required field.")
         name = (upload.filename or "").lower()
         kind = "geojson" if name.endswith((".geojson", ".json")) or \
             upload.mimetype in GEOJSON_TYPES else "csv"

@@ -93,8 +93,7 @@ class FirmsGeoJSON(MethodView):
         """
         limit = current_app.config["GEOJSON_MAX_FEATURES"]
         if args["page_size"] > limit:
-            raise Problem(422, "The request has invalid fields.", slug="validation",
-                          errors={"page_size": [f"At most {limit} features per response."]})
+            raise Problem.invalid("page_size", f"At most {limit} features per response.")
         stmt, distance = firm_query(current_principal(), args)
         return _geojson(page(stmt, distance, args, limit))
 

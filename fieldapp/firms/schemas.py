@@ -12,10 +12,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from fieldapp.fields import Id
+from fieldapp.fields import Crs, Id, QueryId
 from fieldapp.firms import uscc
-from fieldapp.projects.schemas import QueryId
-from fieldapp.sites.schemas import Crs, SiteCreate, SiteOut, feature_to_fields
+from fieldapp.sites.schemas import SiteCreate, SiteOut, feature_to_fields
 from models import FIRM_STATUSES, FIRM_TAGS
 
 MAX_SITES = 50

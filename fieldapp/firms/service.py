@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from fieldapp import scope
-from fieldapp.assignments.service import follow_move
+from fieldapp.assignments.moves import follow_move
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -14,11 +14,6 @@ from models import Firm, FirmTag, OrgUnit, Site, utcnow
 from models.spatial import bbox_filter, distance_m, within_m
 
 FIELDS = ("uscc", "uscc_checksum_ok", "name", "address", "industry", "org_unit_id", "contacts")
-
-
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
 
 
 def duplicate_uscc(principal: Principal, code: str, exclude_id: int | None = None) -> None:
@@ -37,7 +32,7 @@ def duplicate_uscc(principal: Principal, code: str, exclude_id: int | None = Non
 def target_unit(principal: Principal, org_unit_id: int) -> OrgUnit:
     """The org unit a firm is put in: visible to the caller and inside what they may change."""
     if not scope.is_visible(OrgUnit, org_unit_id, principal):
-        raise _invalid("org_unit_id", "No such org unit in your scope.")
+        raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
     unit = db.session.get(OrgUnit, org_unit_id)
     scope.require_registry_admin(principal, unit)
     return unit
@@ -116,11 +111,8 @@ def firm_query(principal: Principal, filters: dict):
     if filters.get("status", "active") != "all":
         stmt = stmt.where(Firm.status == filters.get("status", "active"))
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Firm.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Firm.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "tag" in filters:
         stmt = stmt.where(Firm.id.in_(select(FirmTag.firm_id).where(
             FirmTag.tag == filters["tag"])))

@@ -2,22 +2,14 @@
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import delete, insert, select
 
-from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
-from fieldapp.errors import Problem
-from fieldapp.extensions import Blueprint, db
+from fieldapp.extensions import Blueprint
 from fieldapp.fields import Id
-from models import Department, IssueCategory, OrgUnit, department_categories
+from fieldapp.issues import departments
 
 blp = Blueprint("issue_admin", __name__, url_prefix="/api/v1",
                 description="Departments and issue categories: routing and service levels")
-
-
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
 
 
 class CategoryOut(Schema):
@@ -68,29 +60,6 @@ class CategoriesIn(Schema):
                              validate=validate.Length(max=20))
 
 
-def _categories_of(department_id: int) -> list[str]:
-    return sorted(db.session.scalars(select(department_categories.c.category).where(
-        department_categories.c.department_id == department_id)))
-
-
-def _out(department: Department) -> dict:
-    return {"id": department.id, "name": department.name,
-            "org_unit_id": department.org_unit_id,
-            "categories": _categories_of(department.id)}
-
-
-def _set_categories(department_id: int, codes: list[str]) -> None:
-    known = set(db.session.scalars(select(IssueCategory.code)))
-    unknown = sorted(set(codes) - known)
-    if unknown:
-        raise _invalid("categories", f"Unknown categories: {', '.join(unknown)}.")
-    db.session.execute(delete(department_categories).where(
-        department_categories.c.department_id == department_id))
-    if codes:
-        db.session.execute(insert(department_categories), [
-            {"department_id": department_id, "category": c} for c in sorted(set(codes))])
-
-
 @blp.route("/issue-categories")
 class Categories(MethodView):
     """Issue categories."""
@@ -101,7 +70,7 @@ class Categories(MethodView):
     def get(self):
         """Every category with its response and resolution limits (working days; hours
         apply to urgent issues where set)."""
-        return db.session.scalars(select(IssueCategory).order_by(IssueCategory.code)).all()
+        return departments.categories()
 
 
 @blp.route("/issue-categories/<string(maxlength=32):code>")
@@ -115,13 +84,7 @@ class CategoryItem(MethodView):
     def patch(self, data, code):
         """Change a category's name or service level (admins). Issues keep the deadlines
         they already have."""
-        category = db.session.get(IssueCategory, code)
-        if category is None:
-            raise Problem(404, f"No category {code}.", slug="not-found")
-        for name, value in data.items():
-            setattr(category, name, value)
-        db.session.commit()
-        return category
+        return departments.update_category(code, data)
 
 
 @blp.route("/departments")
@@ -133,24 +96,13 @@ class Departments(MethodView):
     @blp.response(200, DepartmentOut(many=True))
     def get(self):
         """Departments in scope with their categories."""
-        principal = current_principal()
-        return [_out(d) for d in db.session.scalars(scope.scoped(Department, principal)
-                                                    .order_by(Department.id))]
+        return departments.departments(current_principal())
 
     @blp.arguments(DepartmentIn)
     @blp.response(201, DepartmentOut)
     def post(self, data):
         """Add a department to a unit (admins; managers inside their subtree)."""
-        unit = db.session.get(OrgUnit, data["org_unit_id"])
-        if unit is None:
-            raise _invalid("org_unit_id", "No such org unit.")
-        scope.require_registry_admin(current_principal(), unit)
-        department = Department(name=data["name"], org_unit_id=unit.id)
-        db.session.add(department)
-        db.session.flush()
-        _set_categories(department.id, data["categories"])
-        db.session.commit()
-        return _out(department)
+        return departments.create_department(current_principal(), data)
 
 
 @blp.route("/departments/<int:department_id>/categories")
@@ -163,10 +115,5 @@ class DepartmentCategories(MethodView):
     @blp.response(200, DepartmentOut)
     def put(self, data, department_id):
         """Replace the categories a department handles (admins; managers in scope)."""
-        principal = current_principal()
-        department = scope.get_visible(Department, department_id, principal)
-        scope.require_registry_admin(principal, db.session.get(OrgUnit,
-                                                               department.org_unit_id))
-        _set_categories(department.id, data["categories"])
-        db.session.commit()
-        return _out(department)
+        return departments.replace_categories(current_principal(), department_id,
+                                              data["categories"])

@@ -15,12 +15,12 @@ import re
 from flask import current_app
 from PIL import UnidentifiedImageError
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues import lifecycle
-from fieldapp.issues.service import now, parties_of
+from fieldapp.issues.service import parties_of
 from fieldapp.visits.photos import _store, _upload, read_exif, sniff
 from models import Issue
 
@@ -63,21 +63,20 @@ def add_attachment(principal: Principal, issue_id: int, filename: str | None = N
         try:
             read_exif(data)
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            raise Problem(422, "The request has invalid fields.", slug="validation", errors={
-                "file": ["This file claims to be an image but cannot be read."]}) from None
+            raise Problem.invalid(
+                "file", "This file claims to be an image but cannot be read.") from None
     digest = hashlib.sha256(data).hexdigest()
     for existing in issue.attachments:
         if existing.get("sha256") == digest:
             return existing, False
     limit = current_app.config["ISSUE_MAX_ATTACHMENTS"]
     if len(issue.attachments) >= limit:
-        raise Problem(422, "The request has invalid fields.", slug="validation", errors={
-            "file": [f"At most {limit} attachments per issue."]})
+        raise Problem.invalid("file", f"At most {limit} attachments per issue.")
     _store(data, file_path(digest, content_type))
     attachment = {"name": _name(filename, content_type),
                   "url": f"/api/v1/issues/{issue.id}/attachments/{digest}/file",
                   "sha256": digest, "content_type": content_type, "size_bytes": len(data),
-                  "uploaded_at": now().isoformat()}
+                  "uploaded_at": clock.now().isoformat()}
     issue.attachments = [*issue.attachments, attachment]
     db.session.commit()
     return attachment, True

@@ -6,7 +6,8 @@ Parties are relative to one issue (``fieldapp.issues.service.parties_of``):
 - ``handler``: staff of the department the issue is dispatched to now;
 - ``firm``: a user of the firm the issue concerns.
 
-``ACTIONS[name] = (parties, from_states, to_state)``; ``to_state`` None keeps the state. An
+``ACTIONS[name] = (parties, from_states, to_state)``; ``to_state`` None keeps the state. Each
+action's handler (what it changes besides the state) is in ``issues.actions``. An
 action the caller's parties may never take is 403; one they may take, but not from the issue's
 state, is 409, and both answers list what the caller may do now.
 """

@@ -40,7 +40,7 @@ from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from fieldapp.issues.service import calendar
 from fieldapp.issues.workdays import CalendarGap
-from fieldapp.stats.service import _root
+from fieldapp.stats.service import report_root
 from fieldapp.stats.visit_rate import Period
 from models import GOOD_RATINGS, Department, Issue, IssueCategory, OrgUnit
 
@@ -102,7 +102,7 @@ def issue_metrics(principal: Principal, period: Period, group_by: str,
     # see their firms' issues one by one.
     if not principal.has("admin", "manager"):
         raise scope.forbidden("Issue metrics are for admins and managers.")
-    root = _root(principal, org_unit_id)
+    root = report_root(principal, org_unit_id)
     units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(
         scope.in_subtree(root.path)))}
     issues = db.session.scalars(scope.scoped(Issue, principal).where(

@@ -12,7 +12,9 @@ from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint, db, limiter
+from fieldapp.fields import PeriodField, QueryId
 from fieldapp.issues import lifecycle
+from fieldapp.issues.actions import act
 from fieldapp.issues.attachments import add_attachment, attachment_of, file_path
 from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.metrics import GROUPS as METRIC_GROUPS
@@ -25,21 +27,16 @@ from fieldapp.issues.schemas import (
     IssueSummaryOut,
 )
 from fieldapp.issues.service import (
-    act,
     calendar,
     create_issue,
     issue_query,
     parties_of,
     suggested_departments,
-    timeline,
-    track,
-    track_public,
 )
+from fieldapp.issues.timeline import timeline, track, track_public
 from fieldapp.issues.workdays import CalendarGap
 from fieldapp.pagination import PageArgs, page_of, paginate
-from fieldapp.projects.schemas import QueryId
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.routes import PeriodField
 from models import CalendarDay, CalendarYear, Issue
 
 blp = Blueprint("issues", __name__, url_prefix="/api/v1",
@@ -269,8 +266,7 @@ CALENDAR_YEARS = (2000, 2100)
 
 def _outside_calendar(field: str) -> Problem:
     low, high = CALENDAR_YEARS
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [f"The calendar covers the years {low} to {high}."]})
+    return Problem.invalid(field, f"The calendar covers the years {low} to {high}.")
 
 
 class CalendarQuery(Schema):
@@ -337,8 +333,7 @@ class CalendarDayItem(MethodView):
         try:
             when = date.fromisoformat(day)
         except ValueError:
-            raise Problem(422, "The request has invalid fields.", slug="validation",
-                          errors={"day": ["Expected YYYY-MM-DD."]}) from None
+            raise Problem.invalid("day", "Expected YYYY-MM-DD.") from None
         if not CALENDAR_YEARS[0] <= when.year <= CALENDAR_YEARS[1]:
             raise _outside_calendar("day")
         row = db.session.get(CalendarDay, when) or CalendarDay(day=when)

@@ -3,11 +3,9 @@
 from marshmallow import Schema, fields, validate
 
 from fieldapp.extensions import db
-from fieldapp.fields import Id
+from fieldapp.fields import Id, PeriodField, QueryId
 from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.lifecycle import ACTIONS
-from fieldapp.projects.schemas import QueryId
-from fieldapp.stats.routes import PeriodField
 from models import ISSUE_SOURCES, ISSUE_STATES, RATINGS, RESULT_CODES, Firm
 
 Text = fields.String

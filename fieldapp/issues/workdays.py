@@ -23,12 +23,13 @@ All moments are aware datetimes; days are Asia/Shanghai calendar days.
 """
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from fieldapp.clock import local_date as _local_day
+from fieldapp.clock import local_midnight as _midnight
+
 DAY = 86_400
 MAX_SPAN_DAYS = 3 * 366
 
@@ -129,11 +130,3 @@ class WorkCalendar:
         raise ValueError("deadline too far ahead")
 
 
-def _local_day(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        raise ValueError("an aware datetime is needed")
-    return moment.astimezone(LOCAL_TZ).date()
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)

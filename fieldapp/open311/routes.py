@@ -19,25 +19,23 @@ with the HTTP status (a bad filter names its parameter).
 JSON only (``.xml`` answers 400 in that format's words).
 """
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from fieldapp.issues import lifecycle
+from fieldapp.issues import departments, lifecycle
 from fieldapp.issues.checkcode import check_code
-from fieldapp.issues.service import new_issue, timeline
-from fieldapp.issues.workdays import LOCAL_TZ
-from models import Firm, Issue, IssueCategory, Open311Client, OrgUnit, User
+from fieldapp.issues.timeline import timeline
+from fieldapp.open311 import service
+from models import Issue
 
 blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
-CLOSED = ("resolved", "closed", "rejected", "merged")
+CLOSED = service.CLOSED
 MAX_DAYS = 90
 
 
@@ -71,19 +69,10 @@ def _client() -> Principal | None:
     key = request.values.get("api_key")
     if not key:
         return None
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    row = db.session.execute(
-        select(User, OrgUnit.path).join(Open311Client, Open311Client.user_id == User.id)
-        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(Open311Client.key_sha256 == digest, Open311Client.active.is_(True),
-               User.is_active.is_(True))).first()
-    if row is None:
+    client = service.client_for_key(key)
+    if client is None:
         raise Open311Error(403, "Invalid api_key.")
-    user, path = row
-    return Principal(user_id=user.id, username=user.username, roles=user.roles,
-                     org_unit_id=user.org_unit_id, org_path=path,
-                     service_team_id=user.service_team_id, department_id=user.department_id,
-                     session_id="open311", firm_id=user.firm_id)
+    return client
 
 
 def _reader() -> Principal | None:
@@ -94,7 +83,7 @@ def _reader() -> Principal | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+    return moment.astimezone(clock.LOCAL_TZ).isoformat() if moment else None
 
 
 @blp.get("/services.<fmt>")
@@ -106,14 +95,14 @@ def services(fmt):
         "description": f"{c.name}诉求：受理 {c.response_days} 个工作日内，办结 "
                        f"{c.resolve_days} 个工作日内",
         "metadata": True, "type": "realtime", "keywords": c.code, "group": "企业诉求"}
-        for c in db.session.scalars(select(IssueCategory).order_by(IssueCategory.code))])
+        for c in departments.categories()])
 
 
 @blp.get("/services/<code>.<fmt>")
 def service_definition(code, fmt):
     """The attribute every request must carry: the firm's USCC."""
     _json_only(fmt)
-    if db.session.get(IssueCategory, code) is None:
+    if service.category(code) is None:
         raise Open311Error(404, f"No service {code}.")
     return jsonify({"service_code": code, "attributes": [{
         "variable": True, "code": "firm_uscc", "datatype": "string", "required": True,
@@ -172,28 +161,18 @@ def _parse_time(name: str) -> datetime | None:
         raise Open311Error(400, f"{name} is out of range.") from None
 
 
-def _issues_stmt(reader: Principal | None):
-    return select(Issue) if reader is None else scope.scoped(Issue, reader)
-
-
-def _names() -> dict:
-    return {c.code: c.name for c in db.session.scalars(select(IssueCategory))}
-
-
 @blp.get("/requests.<fmt>")
 def requests_list(fmt):
     """Requests matching the standard filters."""
     _json_only(fmt)
     reader = _reader()
-    stmt = _issues_stmt(reader)
     ids = request.args.get("service_request_id")
     if ids:
-        stmt = stmt.where(Issue.tracking_no.in_([i.strip() for i in ids.split(",")][:100]))
+        issues = service.find_requests(
+            reader, tracking_nos=[i.strip() for i in ids.split(",")][:100])
     else:
         codes = request.args.get("service_code")
-        if codes:
-            stmt = stmt.where(Issue.category.in_([c.strip() for c in codes.split(",")]))
-        end = _parse_time("end_date") or datetime.now(UTC)
+        end = _parse_time("end_date") or clock.now()
         start = _parse_time("start_date")
         if start is None:
             try:
@@ -203,16 +182,13 @@ def requests_list(fmt):
                                         f"{MAX_DAYS} days back from).") from None
         if end - start > timedelta(days=MAX_DAYS) or end < start:
             raise Open311Error(400, f"start_date..end_date may span at most {MAX_DAYS} days.")
-        stmt = stmt.where(Issue.created_at >= start, Issue.created_at <= end)
         status = {s.strip() for s in request.args.get("status", "").split(",") if s.strip()}
         if status - {"open", "closed"}:
             raise Open311Error(400, "status must be open or closed.")
-        if status == {"open"}:
-            stmt = stmt.where(Issue.state.not_in(CLOSED))
-        elif status == {"closed"}:
-            stmt = stmt.where(Issue.state.in_(CLOSED))
-    issues = db.session.scalars(stmt.order_by(Issue.created_at.desc()).limit(1000)).all()
-    names = _names()
+        issues = service.find_requests(
+            reader, codes=[c.strip() for c in codes.split(",")] if codes else None,
+            start=start, end=end, status=status)
+    names = service.category_names()
     return jsonify([_request_view(i, names, reader is not None) for i in issues])
 
 
@@ -221,10 +197,10 @@ def request_item(tracking_no, fmt):
     """One request, as a one-element list (the spec's shape)."""
     _json_only(fmt)
     reader = _reader()
-    issue = db.session.scalar(_issues_stmt(reader).where(Issue.tracking_no == tracking_no))
+    issue = service.find_request(reader, tracking_no)
     if issue is None:
         raise Open311Error(404, f"No request {tracking_no}.")
-    return jsonify([_request_view(issue, _names(), reader is not None)])
+    return jsonify([_request_view(issue, service.category_names(), reader is not None)])
 
 
 def _float(name: str, low: float, high: float) -> float | None:
@@ -250,11 +226,10 @@ def requests_create(fmt):
     if not client.has("admin", "manager"):
         raise Open311Error(403, "This client's user may not raise issues.")
     code = request.form.get("service_code", "")
-    if db.session.get(IssueCategory, code) is None:
+    if service.category(code) is None:
         raise Open311Error(400, "service_code is missing or unknown.")
     uscc = request.form.get("attribute[firm_uscc]", "").strip().upper()
-    firm = db.session.scalar(scope.scoped(Firm, client).where(Firm.uscc == uscc)) \
-        if uscc else None
+    firm = service.firm_by_uscc(client, uscc) if uscc else None
     if firm is None:
         raise Open311Error(400, "attribute[firm_uscc] names no firm this client may see.")
     description = (request.form.get("description") or "").strip()
@@ -264,11 +239,7 @@ def requests_create(fmt):
     if (lat is None) != (lon is None):
         raise Open311Error(400, "lat and long go together.")
     address = (request.form.get("address_string") or "").strip()[:300] or None
-    issue = new_issue(firm_id=firm.id, org_unit_id=firm.org_unit_id, category=code,
-                      title=description[:200], description=description, source="open311",
-                      actor_role="dispatcher", actor_id=client.user_id, lat=lat, lon=lon,
-                      address=address)
-    db.session.commit()
+    issue = service.create_request(client, firm, code, description, lat, lon, address)
     return jsonify([{"service_request_id": issue.tracking_no,
                      "check_code": check_code(issue.tracking_no),
                      "service_notice": lifecycle.NEXT_STEPS["submitted"],

@@ -6,8 +6,6 @@ from marshmallow import Schema, fields, validate
 from fieldapp.fields import Id, QueryId
 from models import PROJECT_STAGES
 
-__all__ = ["QueryId"]  # other resources import it from here too
-
 
 def _lat_lon(site) -> tuple[float, float]:
     point = to_shape(site.point)

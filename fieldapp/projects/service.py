@@ -1,9 +1,9 @@
 """Registering, changing, finding key projects and moving them through their stages."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from fieldapp import scope
-from fieldapp.assignments.service import follow_move
+from fieldapp.assignments.moves import follow_move
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -18,11 +18,6 @@ from models import (
 )
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def _resolve(principal: Principal, data: dict) -> dict:
     """Check every reference in ``data`` against the caller's scope; return the rows named.
 
@@ -31,19 +26,20 @@ def _resolve(principal: Principal, data: dict) -> dict:
     found = {}
     if "org_unit_id" in data:
         if not scope.is_visible(OrgUnit, data["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
+            raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
         found["org_unit"] = db.session.get(OrgUnit, data["org_unit_id"])
         scope.require_registry_admin(principal, found["org_unit"])
     if data.get("owner_firm_id") is not None and not scope.is_visible(
             Firm, data["owner_firm_id"], principal):
-        raise _invalid("owner_firm_id", "No such firm in your scope.")
+        raise Problem.invalid("owner_firm_id", "No such firm in your scope.")
     if "department_ids" in data:
         wanted = list(dict.fromkeys(data["department_ids"]))
         rows = db.session.scalars(scope.scoped(Department, principal).where(
             Department.id.in_(wanted))).all() if wanted else []
         missing = sorted(set(wanted) - {d.id for d in rows})
         if missing:
-            raise _invalid("department_ids", f"No such departments in your scope: {missing}.")
+            raise Problem.invalid("department_ids",
+                                  f"No such departments in your scope: {missing}.")
         found["departments"] = sorted(rows, key=lambda d: d.id)
     return found
 
@@ -94,11 +90,8 @@ def project_query(principal: Principal, filters: dict):
     """The visible projects matching ``filters``."""
     stmt = scope.scoped(Project, principal)
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Project.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Project.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "stage" in filters:
         stmt = stmt.where(Project.stage == filters["stage"])
     if "owner_firm_id" in filters:
@@ -135,7 +128,7 @@ def move_stage(principal: Principal, project_id: int, to_stage: str,
                       allowed_stages=allowed)
     backward = PROJECT_STAGES.index(to_stage) < PROJECT_STAGES.index(project.stage)
     if backward and not (note and note.strip()):
-        raise _invalid("note", "Moving a project back is a correction: say why.")
+        raise Problem.invalid("note", "Moving a project back is a correction: say why.")
     now = utcnow()
     db.session.add(ProjectStageChange(project_id=project.id, from_stage=project.stage,
                                       to_stage=to_stage, moved_by_id=principal.user_id,

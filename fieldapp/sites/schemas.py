@@ -19,31 +19,17 @@ from flask import current_app
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
+from fieldapp.fields import Crs
 from geo import (
     GeoError,
     boundary_to_wgs84,
     check_point_near_boundary,
     parse_boundary,
-    parse_crs,
     point_to_wgs84,
     to_geojson,
 )
 
 MAX_RADIUS_M = 5000.0
-
-
-def _valid_crs(value: str) -> None:
-    try:
-        parse_crs(value)
-    except GeoError as exc:
-        raise ValidationError(exc.message) from None
-
-
-def Crs(**kwargs) -> fields.String:
-    """The coordinate system of the coordinates in the same body."""
-    kwargs.setdefault("metadata", {
-        "description": "wgs84 (default), gcj02 (Amap, Tencent, WeChat) or bd09 (Baidu)"})
-    return fields.String(validate=_valid_crs, **kwargs)
 
 
 def _point_of(site) -> dict:

@@ -21,11 +21,6 @@ from models import Firm, OrgUnit, Project, Site, SiteVersion, utcnow
 OWNERS = {"firm": Firm, "project": Project}
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def _geom(shape):
     return None if shape is None else from_shape(shape, srid=4326)
 
@@ -102,7 +97,7 @@ def update_site(principal: Principal, kind: str, owner_id: int, site_id: int,
         change_geometry(site, point, boundary, data.get("radius_m", site.radius_m),
                         principal.user_id)
     except GeoError as exc:
-        raise _invalid(exc.field, exc.message) from None
+        raise Problem.invalid(exc.field, exc.message) from None
     db.session.commit()
     return site
 

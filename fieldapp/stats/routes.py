@@ -4,22 +4,15 @@ from flask import jsonify
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
+from fieldapp.fields import QueryId, ReportPeriodField
 from fieldapp.pagination import PageArgs
-from fieldapp.projects.schemas import QueryId
+from fieldapp.stats.drilldown import SLOT_STATES, slot_list
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.service import (
-    GROUPS,
-    SLOT_STATES,
-    coverage,
-    overdue,
-    slot_list,
-    trend,
-    visit_rate,
-)
-from fieldapp.stats.visit_rate import EARLIEST, check_reach, check_years, parse_period
+from fieldapp.stats.service import GROUPS, coverage, overdue, trend, visit_rate
+from fieldapp.stats.visit_rate import EARLIEST
 
 FORMATS = ("json", "csv", "xlsx")
 blp = Blueprint("stats", __name__, url_prefix="/api/v1",
@@ -45,33 +38,9 @@ OVERDUE_COLUMNS = (("user_name", "专员 Person"), ("target_name", "企业/项�
                    ("days_since_last_visit", "距今天数 Days since"))
 
 
-class PeriodField(fields.String):
-    """``2026-11``, ``2026-W47``, ``2026-Q4`` or ``2026-11-01..2026-11-15``, in 2000–2099 (a
-    filter, e.g. of issues)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            period = parse_period(super()._deserialize(value, attr, data, **kwargs))
-            self._check(period)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        return period
-
-    def _check(self, period) -> None:
-        check_years(period.start, period.end)
-
-
-class ReportPeriodField(PeriodField):
-    """A visit-rate report's period: from 2000 to the end of next quarter, because a report
-    writes the slots it reaches (see ``visit_rate.latest_day``)."""
-
-    def _check(self, period) -> None:
-        check_reach(period.start, period.end, scope.today())
-
-
 def _past_or_today(day):
     """``as_of``: a day from 2000 to today (what was overdue then, or now)."""
-    if day < EARLIEST or day > scope.today():
+    if day < EARLIEST or day > clock.today():
         raise ValidationError(f"Must be between {EARLIEST.isoformat()} and today.")
 
 
@@ -96,7 +65,7 @@ class OverdueQuery(Schema):
 
     @post_load
     def _today(self, data, **_kwargs):
-        data.setdefault("as_of", scope.today())
+        data.setdefault("as_of", clock.today())
         return data
 
 

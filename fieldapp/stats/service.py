@@ -1,4 +1,5 @@
-"""Visit-rate reports and the overdue list, in the caller's scope.
+"""Visit-rate reports, the overdue list, trends and coverage, in the caller's scope (the slots
+behind a report row: ``stats.drilldown``).
 
 Scope: managers and admins report on the assignments of their org-unit subtree (narrowed by
 ``org_unit_id``); commissioners and butlers get their own assignments only; other roles get 403.
@@ -25,12 +26,11 @@ from datetime import date, datetime, timedelta
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Integer, case, cast, func, literal_column, select
 
-from fieldapp import scope
-from fieldapp.assignments.periods import current_slot, local_midnight, slots_overlapping
+from fieldapp import clock, scope
+from fieldapp.assignments.periods import current_slot, slots_overlapping
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from fieldapp.pagination import paginate
 from fieldapp.stats import slots
 from fieldapp.stats.visit_rate import Period
 from models import (
@@ -48,30 +48,27 @@ from models import (
     Visit,
     VisitSlot,
     VisitSlotTotal,
-    utcnow,
 )
+from models.dialect import seconds_between
 
 GROUPS = ("org_unit", "team", "user", "firm_tag")
 TIMELY = timedelta(hours=24)
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
-def _root(principal: Principal, org_unit_id: int | None) -> OrgUnit:
+def report_root(principal: Principal, org_unit_id: int | None) -> OrgUnit:
+    """The unit a report covers (with its subtree): ``org_unit_id`` if the caller sees it, else
+    the caller's own; only managers, commissioners and butlers read reports."""
     if not principal.has("admin", "manager", "commissioner", "butler"):
         raise scope.forbidden("Reports are for managers, commissioners and butlers.")
     if org_unit_id is None:
         return db.session.get(OrgUnit, principal.org_unit_id)
     if not scope.is_visible(OrgUnit, org_unit_id, principal):
-        raise _invalid("org_unit_id", "No such org unit in your scope.")
+        raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
     return db.session.get(OrgUnit, org_unit_id)
 
 
 def _subtree(root: OrgUnit):
-    return select(OrgUnit.id).where(scope.in_subtree(root.path))
+    return scope.unit_ids_under(root.path)
 
 
 class Grouper:
@@ -147,7 +144,7 @@ def ensure_slots(day: date) -> None:
         db.session.commit()
 
 
-def _slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
+def slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
     """Conditions selecting the slots of the report: due in ``first``..``last``, in scope."""
     ensure_slots(last)
     return (scope.visible(VisitSlot, principal), VisitSlot.org_unit_id.in_(_subtree(root)),
@@ -155,10 +152,7 @@ def _slots_in(principal: Principal, root: OrgUnit, first: date, last: date):
 
 
 def _timely():
-    if db.session.get_bind().dialect.name == "postgresql":
-        return Visit.received_at - Visit.captured_at <= TIMELY
-    return func.julianday(Visit.received_at) - func.julianday(Visit.captured_at) <= \
-        TIMELY.total_seconds() / 86400
+    return seconds_between(Visit.captured_at, Visit.received_at) <= TIMELY.total_seconds()
 
 
 def _visit_measures():
@@ -197,12 +191,12 @@ def visit_rate(principal: Principal, period: Period, group_by: str,
                org_unit_id: int | None = None) -> dict:
     """The visit-rate report: one row per group and the totals, each counted by the database
     (a firm with two tags counts in both tag rows and once in the totals)."""
-    root = _root(principal, org_unit_id)
-    slots_where = _slots_in(principal, root, period.start, period.end)
+    root = report_root(principal, org_unit_id)
+    slots_where = slots_in(principal, root, period.start, period.end)
     visits_where = (scope.visible(Visit, principal), Visit.org_unit_id.in_(_subtree(root)),
                     Visit.captured_at >= period.starts_at, Visit.captured_at < period.ends_at)
     grouper = Grouper(group_by, root)
-    slot_stmt = select(*_slot_measures(scope.today())).where(*slots_where)
+    slot_stmt = select(*_slot_measures(clock.today())).where(*slots_where)
     visit_stmt = select(*_visit_measures()).where(*visits_where)
     rows: dict = defaultdict(lambda: dict.fromkeys(SLOT_FIELDS + VISIT_FIELDS, 0))
     for stmt, model, names in ((slot_stmt, VisitSlot, SLOT_FIELDS),
@@ -238,8 +232,9 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
     Firms closed by then are left out; visits after ``as_of`` do not count. ``team_id`` keeps
     the people of one service team. One query of plain rows: a county's list reads no
     entities."""
-    root = _root(principal, org_unit_id)
-    moment = min(local_midnight(as_of + timedelta(days=1)), utcnow()) - timedelta(microseconds=1)
+    root = report_root(principal, org_unit_id)
+    moment = min(clock.local_midnight(as_of + timedelta(days=1)),
+                 clock.now()) - timedelta(microseconds=1)
     rows = db.session.execute(
         select(Assignment.id, Assignment.user_id, Assignment.firm_id, Assignment.project_id,
                Assignment.org_unit_id, Assignment.cadence, User.display_name,
@@ -276,8 +271,7 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
         visited = a.visited
         if visited is not None and slot.contains(visited):
             continue
-        days = None if visited is None else (as_of - visited.astimezone(
-            scope.LOCAL_TZ).date()).days
+        days = None if visited is None else (as_of - clock.local_date(visited)).days
         out.append({
             "assignment_id": a.id, "user_id": a.user_id, "user_name": a.display_name,
             "target_kind": "firm" if a.firm_id else "project",
@@ -312,12 +306,12 @@ def trend(principal: Principal, first: date, last: date, every: str,
           org_unit_id: int | None = None) -> list[dict]:
     """The report's totals for each period from ``first`` to ``last``, in one query."""
     if last < first:
-        raise _invalid("to", "Must not be before from.")
+        raise Problem.invalid("to", "Must not be before from.")
     periods = list(_periods(first, last, every))
     if len(periods) > TREND_MAX_POINTS:
-        raise _invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
-    root = _root(principal, org_unit_id)
-    where = _slots_in(principal, root, periods[0].start, periods[-1].end)
+        raise Problem.invalid("to", f"At most {TREND_MAX_POINTS} points; choose a coarser step.")
+    root = report_root(principal, org_unit_id)
+    where = slots_in(principal, root, periods[0].start, periods[-1].end)
     if principal.has("admin", "manager"):
         # Everything in the root's subtree is in scope: the per-unit, per-day totals suffice.
         t = VisitSlotTotal
@@ -328,7 +322,7 @@ def trend(principal: Principal, first: date, last: date, every: str,
             t.due_on <= periods[-1].end)
     else:
         bucket = case(*((VisitSlot.due_on <= p.end, i) for i, p in enumerate(periods)))
-        stmt = select(bucket.label("bucket"), *_slot_measures(scope.today())).where(*where)
+        stmt = select(bucket.label("bucket"), *_slot_measures(clock.today())).where(*where)
     found = {r.bucket: r for r in db.session.execute(stmt.group_by(bucket))}
     series = []
     for i, period in enumerate(periods):
@@ -346,10 +340,10 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
     One query joining the per-firm counts to the firms, each firm's point its first active
     site's (else its first site's): a list of ids would pass PostgreSQL's 65,535 parameters
     at province scale, and entities with their sites cost seconds per 10^5 firms."""
-    root = _root(principal, org_unit_id)
-    counts = (select(VisitSlot.firm_id, *_slot_measures(scope.today()),
+    root = report_root(principal, org_unit_id)
+    counts = (select(VisitSlot.firm_id, *_slot_measures(clock.today()),
                      func.max(VisitSlot.last_visit_at).label("last_visit"))
-              .where(*_slots_in(principal, root, period.start, period.end),
+              .where(*slots_in(principal, root, period.start, period.end),
                      VisitSlot.firm_id.is_not(None))
               .group_by(VisitSlot.firm_id).subquery())
     point = (select(Site.point).where(Site.firm_id == Firm.id)
@@ -369,68 +363,3 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
                            "due": r.due, "met": r.met, "pending": r.pending, "open": r.open,
                            "last_visit": r.last_visit}})
     return {"type": "FeatureCollection", "period": period.label, "features": features}
-
-
-SLOT_STATES = ("met", "unmet", "pending", "open")
-
-
-def _group_condition(group_by: str, group: str, root: OrgUnit):
-    """The slots of one report row (``group`` as the row's ``group`` value)."""
-    if group_by == "firm_tag":
-        if group == "project":
-            return VisitSlot.firm_id.is_(None)
-        tagged = select(FirmTag.firm_id).where(FirmTag.firm_id == VisitSlot.firm_id)
-        if group == "untagged":
-            return VisitSlot.firm_id.is_not(None) & ~tagged.exists()
-        return tagged.where(FirmTag.tag == group).exists()
-    if group_by == "team" and group in ("", "none", "null"):
-        return VisitSlot.user_id.in_(select(User.id).where(User.service_team_id.is_(None)))
-    try:
-        key = int(group)
-    except ValueError:
-        raise _invalid("group", "Must be the group value of a report row.") from None
-    if group_by == "user":
-        return VisitSlot.user_id == key
-    if group_by == "team":
-        return VisitSlot.user_id.in_(select(User.id).where(User.service_team_id == key))
-    if key == root.id:
-        return VisitSlot.org_unit_id == root.id
-    unit = db.session.get(OrgUnit, key)
-    if unit is None or unit.parent_id != root.id:
-        raise _invalid("group", "Not a unit directly below the report's root.")
-    return VisitSlot.org_unit_id.in_(_subtree(unit))
-
-
-def slot_list(principal: Principal, period: Period, group_by: str, group: str | None,
-              state: str | None, org_unit_id: int | None, page_args: dict) -> dict:
-    """The due slots behind a report row (all rows without ``group``), unmet first."""
-    root = _root(principal, org_unit_id)
-    where = list(_slots_in(principal, root, period.start, period.end))
-    if group is not None:
-        where.append(_group_condition(group_by, group, root))
-    if state is not None:
-        where.append({"met": MET, "unmet": ~MET, "pending": PENDING,
-                      "open": VisitSlot.last_day.is_(None) | (VisitSlot.last_day > scope.today())
-                      }[state])
-    result = paginate(select(VisitSlot).where(*where), page_args, order_by=(
-        VisitSlot.countable > 0, VisitSlot.due_on, VisitSlot.id))
-    items = result["items"]
-    users = {u.id: u.display_name for u in db.session.scalars(select(User).where(
-        User.id.in_({s.user_id for s in items})))} if items else {}
-    names = {}
-    for model, kind in ((Firm, "firm"), (Project, "project")):
-        ids = {getattr(s, f"{kind}_id") for s in items} - {None}
-        if ids:
-            names.update({(kind, i): n for i, n in db.session.execute(
-                select(model.id, model.name).where(model.id.in_(ids)))})
-    result["items"] = [{
-        "assignment_id": s.assignment_id, "user_id": s.user_id,
-        "user_name": users.get(s.user_id), "org_unit_id": s.org_unit_id,
-        "target_kind": "firm" if s.firm_id else "project",
-        "target_id": s.firm_id or s.project_id,
-        "target_name": names.get(("firm", s.firm_id) if s.firm_id else ("project", s.project_id)),
-        "cadence": s.cadence, "slot_start": s.first_day, "slot_end": s.last_day,
-        "met": s.countable > 0, "pending": s.countable == 0 and s.pending > 0,
-        "countable_visits": s.countable, "visits_pending_review": s.pending,
-        "last_visit_at": s.last_visit_at} for s in items]
-    return result

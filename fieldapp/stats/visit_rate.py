@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from fieldapp.assignments.periods import local_midnight
+from fieldapp.clock import local_midnight
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
 from fieldapp.pagination import PageArgs, page_of, paginate
-from fieldapp.users.schemas import UserCreate, UserOut, UserQuery, UserUpdate
+from fieldapp.schemas import UserOut
+from fieldapp.users.schemas import UserCreate, UserQuery, UserUpdate
 from fieldapp.users.service import create_user, update_user, user_query
 from models import User
 

@@ -12,17 +12,11 @@ from fieldapp.extensions import db
 from models import Department, OrgUnit, ServiceTeam, User
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def _check_password(password: str) -> str:
     problems = password_problems(password,
                                  production=current_app.config["ENV"] == "production")
     if problems:
-        raise Problem(422, "The request has invalid fields.", slug="validation",
-                      errors={"password": problems})
+        raise Problem.invalid(errors={"password": problems})
     return hash_password(password)
 
 
@@ -33,15 +27,15 @@ def _apply(principal: Principal, user: User, data: dict) -> None:
     user untouched, not half-changed in the session (where the next flush would write it).
     """
     if "org_unit_id" in data and not scope.is_visible(OrgUnit, data["org_unit_id"], principal):
-        raise _invalid("org_unit_id", "No such org unit in your scope.")
+        raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
     for field, model in (("service_team_id", ServiceTeam), ("department_id", Department)):
         value = data.get(field)
         if value is not None and not scope.is_visible(model, value, principal):
-            raise _invalid(field, f"No such {model.__name__} in your scope.")
+            raise Problem.invalid(field, f"No such {model.__name__} in your scope.")
     roles = data.get("roles") or user.roles  # never empty when given (schema: 1+ roles)
     department_id = data.get("department_id", user.department_id)
     if "handler" in roles and department_id is None:
-        raise _invalid("department_id", "Handlers need a department.")
+        raise Problem.invalid("department_id", "Handlers need a department.")
     password_hash = _check_password(data["password"]) if "password" in data else None
 
     for field in ("org_unit_id", "service_team_id", "department_id", "display_name", "phone",
@@ -80,10 +74,10 @@ def update_user(principal: Principal, user_id: int, data: dict) -> User:
         target = scope.get_visible(OrgUnit, data["org_unit_id"], principal)
         scope.require_user_admin(principal, target, data.get("roles", user.roles))
     if user.id == principal.user_id and data.get("is_active") is False:
-        raise _invalid("is_active", "You cannot deactivate yourself.")
+        raise Problem.invalid("is_active", "You cannot deactivate yourself.")
     if user.id == principal.user_id and "password" in data:
         # With a stolen access token this would take the account over for good.
-        raise _invalid("password", "Change your own password with POST /api/v1/me/password, "
+        raise Problem.invalid("password", "Change your own password with POST /api/v1/me/password, "
                                    "giving the current one.")
     deactivating = user.is_active and data.get("is_active") is False
     _apply(principal, user, data)

@@ -5,7 +5,7 @@ import random
 
 from sqlalchemy import func, select
 
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from models import Firm, OrgUnit
 from tests.web.browser import assert_accessible, shot
 from tests.web.console_support import (

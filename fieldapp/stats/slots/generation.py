@@ -148,10 +148,22 @@ def _set_horizon(conn: Connection, through: date, existed: bool) -> None:
         conn.execute(insert(SlotHorizon).values(id=1, through=through))
 
 
-def rebuild(conn: Connection, through: date) -> int:
-    """Write every slot afresh, calendar slots up to ``through``; the number of rows."""
+def _lock_horizon(conn: Connection) -> None:
+    """Serialise whoever moves the horizon, so the one who waited reads the horizon the other
+    wrote and does not write the same slots again. PostgreSQL: an advisory lock. SQLite: its one
+    write lock, which the driver takes only at the first write of a transaction (a read before
+    it holds nothing), so write first — an update that changes nothing — waiting the busy
+    timeout for a concurrent extension to commit."""
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(HORIZON_LOCK, 0)))
+    else:
+        conn.execute(update(SlotHorizon).where(SlotHorizon.id == 1).values(
+            through=SlotHorizon.through))
+
+
+def rebuild(conn: Connection, through: date) -> int:
+    """Write every slot afresh, calendar slots up to ``through``; the number of rows."""
+    _lock_horizon(conn)
     existed = horizon(conn) is not None
     if conn.dialect.name == "postgresql":
         conn.execute(text("TRUNCATE visit_slots"))  # no dead rows left behind
@@ -172,8 +184,7 @@ def rebuild(conn: Connection, through: date) -> int:
 def extend(conn: Connection, day: date) -> int:
     """Make sure calendar slots exist through ``day`` (moved on to the end of its quarter);
     the number of rows written. The first call after the table was created rebuilds it."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(HORIZON_LOCK, 0)))
+    _lock_horizon(conn)
     current = horizon(conn)
     if current is not None and current >= day:
         return 0

@@ -6,7 +6,8 @@ from sqlalchemy import insert, select
 
 from fieldapp.auth.principal import Principal
 from fieldapp.extensions import db
-from fieldapp.issues.service import act, create_issue
+from fieldapp.issues.actions import act
+from fieldapp.issues.service import create_issue
 from models import Department, Issue, User, department_categories
 
 _ROUTES = {"国网咸阳供电公司": ["power"], "咸阳市水务集团": ["water", "gas"],

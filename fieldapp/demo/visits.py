@@ -11,7 +11,7 @@ from datetime import timedelta
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.extensions import db
 from fieldapp.visits.filing import file_visit
@@ -27,7 +27,7 @@ def load_visits(rng: random.Random) -> int:
                           service_team_id=user.service_team_id, department_id=None,
                           session_id="demo")
     assignments = db.session.scalars(select(Assignment).where(
-        scope.assignments_on(user.id, scope.today()), Assignment.firm_id.is_not(None))
+        scope.assignments_on(user.id, clock.today()), Assignment.firm_id.is_not(None))
         .order_by(Assignment.id)).all()
     start = utcnow().replace(microsecond=0) - timedelta(days=14)
     stored = 0

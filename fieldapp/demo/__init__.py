@@ -3,7 +3,7 @@
 One city with two counties and a high-tech park, three service teams, five departments, and
 staff of every role. The six demo log-ins (``DEMO_ACCOUNTS``) have fixed passwords; the other
 staff exist for realistic lists and cannot log in (random passwords). Firms, sites, projects
-and assignments come from ``fieldapp.demo_registry``.
+and assignments come from ``registry``, visits from ``visits``, issues from ``issues``.
 """
 
 import random
@@ -12,9 +12,9 @@ import secrets
 from sqlalchemy import select
 
 from fieldapp.auth.passwords import DEMO_ACCOUNTS, hash_password
-from fieldapp.demo_issues import load_issues
-from fieldapp.demo_registry import load_registry
-from fieldapp.demo_visits import load_visits
+from fieldapp.demo.issues import load_issues
+from fieldapp.demo.registry import load_registry
+from fieldapp.demo.visits import load_visits
 from fieldapp.extensions import db
 from models import Department, OrgUnit, ServiceTeam, User
 
