@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from fieldapp import create_app, migrate
 from fieldapp.auth.passwords import hash_password
 from fieldapp.auth.principal import Principal
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from fieldapp.firms.importer import run_import
 from fieldapp.firms.service import firm_query, page

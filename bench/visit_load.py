@@ -42,7 +42,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 from bench.registry import csv_files, principal_of  # noqa: E402
-from fieldapp import create_app, migrate, scope  # noqa: E402
+from fieldapp import clock, create_app, migrate  # noqa: E402
 from fieldapp.auth.tokens import encode_access  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.firms.importer import run_import  # noqa: E402
@@ -202,7 +202,7 @@ def seed(url: str, firms: int, staff: int, per_person: int, rng: random.Random) 
         db.session.commit()
         # The slot tables as a live server has them (`fieldapp slots extend`, daily cron), so
         # each filing pays for keeping its slot's counts in step.
-        slots.extend(db.session.connection(), scope.today())
+        slots.extend(db.session.connection(), clock.today())
         db.session.commit()
     return {"run": uuid.uuid4().hex[:8], "users": users}
 

@@ -28,9 +28,7 @@ from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldapp.auth.principal import Principal
-
-# LOCAL_TZ and today are read here by fieldapp.visits, until it asks fieldapp.clock itself.
-from fieldapp.clock import LOCAL_TZ, today  # noqa: F401
+from fieldapp.clock import today
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
 from models import (

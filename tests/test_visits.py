@@ -10,7 +10,7 @@ from geographiclib.geodesic import Geodesic
 from shapely.geometry import Point, box
 from sqlalchemy import func, select
 
-from fieldapp import scope
+from fieldapp import clock
 from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from geo import wgs84_to_bd09, wgs84_to_gcj02
@@ -65,7 +65,7 @@ class Scene:
     def assign(self, username, firm, days_ago=10, ends_on=None):
         db.session.add(Assignment(user_id=self.users[username].id, firm_id=firm.id,
                                   org_unit_id=firm.org_unit_id, cadence="monthly",
-                                  starts_on=scope.today() - timedelta(days=days_ago),
+                                  starts_on=clock.today() - timedelta(days=days_ago),
                                   ends_on=ends_on))
         db.session.commit()
 
@@ -263,8 +263,8 @@ def test_a_replay_is_answered_as_one_even_when_the_rules_would_refuse_the_visit_
     assert first.status_code == 201
     for assignment in db.session.scalars(select(Assignment).where(
             Assignment.firm_id == scene.firm.id)):
-        assignment.starts_on = scope.today() - timedelta(days=20)
-        assignment.ends_on = scope.today() - timedelta(days=5)
+        assignment.starts_on = clock.today() - timedelta(days=20)
+        assignment.ends_on = clock.today() - timedelta(days=5)
     db.session.commit()
     again = client.post(VISITS, json=sent, headers=as_("commissioner"))
     assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
@@ -436,7 +436,7 @@ def test_scope_and_assignment_rules(client, scene, as_):
 
 def test_an_offline_visit_from_the_last_day_of_an_ended_assignment_is_accepted(client, scene,
                                                                               as_):
-    scene.assign("other", scene.unassigned, days_ago=20, ends_on=scope.today() - timedelta(5))
+    scene.assign("other", scene.unassigned, days_ago=20, ends_on=clock.today() - timedelta(5))
     when = now() - timedelta(days=8)
     resp = client.post(VISITS, json=body(scene.unassigned, (34.40, 108.70), captured=when,
                                          offline=True), headers=as_("other"))
@@ -573,7 +573,7 @@ def test_a_rejection_without_a_note_is_refused_and_changes_nothing(client, scene
 
 
 def test_filing_and_reviewing_through_the_api_move_the_visit_rate_at_once(client, scene, as_):
-    month = scope.today().strftime("%Y-%m")
+    month = clock.today().strftime("%Y-%m")
     rate = "/api/v1/stats/visit-rate"
 
     def firm_row():
@@ -649,8 +649,8 @@ def test_the_phone_list_shows_the_last_countable_visit_and_what_is_due(client, s
                                                       "reason_code": "no_signal"},
                 headers=as_("a_manager"))
     assert row(scene.firm)["due_this_period"] is (
-        scope.today().day == 1 and (now() - timedelta(hours=4)).astimezone(
-            scope.LOCAL_TZ).day != 1)
+        clock.today().day == 1 and (now() - timedelta(hours=4)).astimezone(
+            clock.LOCAL_TZ).day != 1)
 
 
 def flags_of(client, as_, sent, user="commissioner"):

@@ -38,8 +38,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from fieldapp import scope
-from fieldapp.assignments.periods import local_date
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.credentials.service import link_new_visit
 from fieldapp.errors import Problem, flatten_messages
@@ -67,16 +66,11 @@ RESULT_OF_STATUS = {404: "not_found", 403: "forbidden", 409: "conflict", 422: "i
 SiteTarget = tuple[int, bool, Target]
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
-
-
 def content_hash(data: dict) -> str:
     """A digest of the loaded body: a replay has the same one, whatever its key order."""
     def plain(value):
         if isinstance(value, datetime):
-            return value.astimezone(scope.LOCAL_TZ).isoformat()
+            return value.astimezone(clock.LOCAL_TZ).isoformat()
         raise TypeError(type(value).__name__)
     content = {k: v for k, v in data.items() if k != "offline"}  # how it travelled, not what
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -101,9 +95,9 @@ def check_times(captured_at: datetime, received_at: datetime) -> None:
     """Refuse a capture time in the future or too old to file (422 naming ``captured_at``)."""
     config = current_app.config
     if captured_at > received_at + timedelta(seconds=config["VISIT_MAX_FUTURE_S"]):
-        raise _invalid("captured_at", "This time is in the future; check the phone's clock.")
+        raise Problem.invalid("captured_at", "This time is in the future; check the phone's clock.")
     if captured_at < received_at - timedelta(days=config["VISIT_MAX_AGE_DAYS"]):
-        raise _invalid("captured_at", f"Visits older than {config['VISIT_MAX_AGE_DAYS']} "
+        raise Problem.invalid("captured_at", f"Visits older than {config['VISIT_MAX_AGE_DAYS']} "
                                       "days cannot be filed.")
 
 
@@ -146,7 +140,7 @@ def find_target(principal: Principal, data: dict,
     target_id = data[f"{kind}_id"]
     rows = db.session.execute(_target_query(kind), {
         "user_id": principal.user_id, "target_id": target_id,
-        "capture_day": local_date(captured_at), "today": scope.today()}).all()
+        "capture_day": clock.local_date(captured_at), "today": clock.today()}).all()
     first = rows[0] if rows else None
     assignment = None if first is None else (first.assigned_on_capture_day
                                              or first.assigned_today)
@@ -157,7 +151,7 @@ def find_target(principal: Principal, data: dict,
                           "today; only its assigned visitor files visits.", slug="forbidden")
         raise scope.not_found(model, target_id)
     if first.status == "closed" and first.closed_at <= captured_at:
-        raise _invalid("firm_id", "This firm was closed before the capture time.")
+        raise Problem.invalid("firm_id", "This firm was closed before the capture time.")
     sites = [(r.site_id, r.is_active, Target(
         radius_m=r.radius_m, point=to_shape(r.point),
         polygon=None if r.boundary is None else to_shape(r.boundary),
@@ -173,7 +167,7 @@ def fix_of(position: dict) -> Fix:
                    fix_time=position.get("fix_time"), mock=position.get("mock"),
                    altitude_m=position.get("altitude_m"))
     except GeoError as exc:
-        raise _invalid(f"position.{exc.field}", exc.message) from None
+        raise Problem.invalid(f"position.{exc.field}", exc.message) from None
 
 
 def verify_at_site(fix: Fix, sites: list[SiteTarget], data: dict) -> tuple[int, Verification]:
@@ -182,13 +176,13 @@ def verify_at_site(fix: Fix, sites: list[SiteTarget], data: dict) -> tuple[int, 
     if "site_id" in data:
         chosen = next((s for s in sites if s[0] == data["site_id"]), None)
         if chosen is None:
-            raise _invalid("site_id", "No such site of this firm or project.")
+            raise Problem.invalid("site_id", "No such site of this firm or project.")
         if not chosen[1]:
-            raise _invalid("site_id", "This site is retired; file against a current one.")
+            raise Problem.invalid("site_id", "This site is retired; file against a current one.")
         return chosen[0], verify(fix, chosen[2])
     active = [s for s in sites if s[1]]
     if not active:
-        raise _invalid("site_id", "This firm or project has no site to verify against.")
+        raise Problem.invalid("site_id", "This firm or project has no site to verify against.")
     index, verification = verify_nearest(fix, [s[2] for s in active])
     return active[index][0], verification
 
@@ -248,7 +242,7 @@ def _new_visit(principal: Principal, data: dict, digest: str,
     check_times(captured_at, received_at)
     kind, target_id, target, assignment_id, sites = find_target(principal, data, captured_at)
     if data["issues"] and kind == "project" and target.owner_firm_id is None:
-        raise _invalid("issues", "This project has no owner firm to raise issues for.")
+        raise Problem.invalid("issues", "This project has no owner firm to raise issues for.")
     position = data["position"]
     fix = fix_of(position)
     site_id, verification = verify_at_site(fix, sites, data)

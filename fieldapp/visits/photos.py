@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 from sqlalchemy import select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
@@ -80,7 +80,7 @@ def read_exif(data: bytes) -> tuple[datetime | None, float | None, float | None]
             if isinstance(offset, str) and offset.strip():
                 taken_at = datetime.fromisoformat(taken_at.isoformat() + offset.strip())
             else:
-                taken_at = taken_at.replace(tzinfo=scope.LOCAL_TZ)
+                taken_at = taken_at.replace(tzinfo=clock.LOCAL_TZ)
         except ValueError:
             taken_at = None
     gps = exif.get_ifd(GPS_IFD)

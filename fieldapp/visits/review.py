@@ -3,18 +3,13 @@
 
 import json
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast
 
 from fieldapp import scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from models import OrgUnit, Visit, VisitReview
-
-
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "The request has invalid fields.", slug="validation",
-                   errors={field: [message]})
+from models import Visit, VisitReview
 
 
 def visit_query(principal: Principal, filters: dict):
@@ -24,11 +19,8 @@ def visit_query(principal: Principal, filters: dict):
         if field in filters:
             stmt = stmt.where(getattr(Visit, field) == filters[field])
     if "org_unit_id" in filters:
-        if not scope.is_visible(OrgUnit, filters["org_unit_id"], principal):
-            raise _invalid("org_unit_id", "No such org unit in your scope.")
-        root = db.session.get(OrgUnit, filters["org_unit_id"])
-        stmt = stmt.where(Visit.org_unit_id.in_(
-            select(OrgUnit.id).where(scope.in_subtree(root.path))))
+        stmt = stmt.where(scope.in_unit_filter(Visit.org_unit_id, filters["org_unit_id"],
+                                               principal))
     if "since" in filters:
         stmt = stmt.where(Visit.captured_at >= filters["since"])
     if "until" in filters:
@@ -51,12 +43,12 @@ def _require_firm_confirmation(visit: Visit, decision: str) -> None:
     """Reason ``firm_confirmed``: approve only, a firm confirmation matched to the visit, and
     nothing but GPS reasons (verdict, GPS flags) held against it."""
     if decision != "approve":
-        raise _invalid("reason_code", "firm_confirmed only approves a visit.")
+        raise Problem.invalid("reason_code", "firm_confirmed only approves a visit.")
     if visit.firm_confirmation is None:
-        raise _invalid("reason_code", "No firm confirmation matches this visit.")
+        raise Problem.invalid("reason_code", "No firm confirmation matches this visit.")
     other = sorted(set(visit.flags) - GPS_FLAGS)
     if other:
-        raise _invalid("reason_code", "A firm confirmation outweighs GPS reasons only; this "
+        raise Problem.invalid("reason_code", "A firm confirmation outweighs GPS reasons only; this "
                        f"visit is also flagged {', '.join(other)}.")
 
 

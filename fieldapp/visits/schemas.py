@@ -11,10 +11,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from fieldapp.fields import Id
+from fieldapp.fields import Crs, Id, QueryId
 from fieldapp.issues.checkcode import check_code
-from fieldapp.projects.schemas import QueryId
-from fieldapp.sites.schemas import Crs
 from geo import GeoError, parse_source
 from models import PURPOSES, REVIEW_DECISIONS, REVIEW_REASONS, VISIT_STATUSES
 

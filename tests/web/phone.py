@@ -6,7 +6,7 @@ from geoalchemy2.shape import to_shape
 from geographiclib.geodesic import Geodesic
 from sqlalchemy import func, select
 
-from fieldapp import scope
+from fieldapp import clock, scope
 from models import Assignment, Firm, Project, Site, User, Visit
 
 DEMO_PASSWORD = {"commissioner": "fieldapp-commissioner", "butler": "fieldapp-butler"}
@@ -32,7 +32,7 @@ def targets_of(live_server, username: str) -> list[Target]:
     with live_server.db() as session:
         user = session.scalar(select(User).where(User.username == username))
         rows = session.scalars(select(Assignment).where(
-            scope.assignments_on(user.id, scope.today())).order_by(Assignment.id)).all()
+            scope.assignments_on(user.id, clock.today())).order_by(Assignment.id)).all()
         found = []
         for a in rows:
             kind = "firm" if a.firm_id else "project"

@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from geo.crs import wgs84_to_gcj02
 from models import Assignment, Firm, OrgUnit, Site, User

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from fieldapp.scope import today
+from fieldapp.clock import today
 from models import Assignment, Firm, OrgUnit, User
 from tests.web.browser import assert_accessible, shot
 from tests.web.console_support import (

@@ -6,7 +6,7 @@ import urllib.request
 
 from sqlalchemy import func, select
 
-from fieldapp.demo_registry import make_uscc
+from fieldapp.demo.registry import make_uscc
 from models import Firm, OrgUnit
 from tests.web.browser import assert_accessible
 from tests.web.console_support import (

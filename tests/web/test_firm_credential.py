@@ -85,7 +85,7 @@ def test_the_firm_scans_checks_and_confirms_and_the_visit_and_rate_show_it(
     approved = api.post(f"/visits/{visit['id']}/review", "manager",
                         {"decision": "approve", "reason_code": "firm_confirmed"})
     assert approved["status"] == "approved"
-    month = datetime.now(UTC).astimezone(service.scope.LOCAL_TZ).strftime("%Y-%m")
+    month = datetime.now(UTC).astimezone(service.clock.LOCAL_TZ).strftime("%Y-%m")
     report = api.client.get("/api/v1/stats/visit-rate", query_string={
         "period": month, "group_by": "user"}, headers=api.h("manager")).get_json()
     row = next(r for r in report["rows"] if r["group"] == visitor_id)

@@ -5,10 +5,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from itertools import chain
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from fieldapp.assignments.periods import local_date, slots_overlapping
+from fieldapp.assignments.periods import slots_overlapping
+from fieldapp.clock import local_date
 from fieldapp.stats.slots.recount import (
     ASSIGNMENTS,
     HORIZON_LOCK,
@@ -20,7 +21,7 @@ from fieldapp.stats.slots.recount import (
     recount,
     totals_of,
 )
-from models import Firm, ProjectStageChange, SlotHorizon
+from models import Firm, ProjectStageChange, SlotHorizon, dialect
 from models.bulk import insert_rows
 
 CALENDAR = ("weekly", "monthly", "quarterly")
@@ -154,8 +155,8 @@ def _lock_horizon(conn: Connection) -> None:
     write lock, which the driver takes only at the first write of a transaction (a read before
     it holds nothing), so write first — an update that changes nothing — waiting the busy
     timeout for a concurrent extension to commit."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(HORIZON_LOCK, 0)))
+    if dialect.is_postgresql(conn):
+        dialect.transaction_lock(conn, HORIZON_LOCK, 0)
     else:
         conn.execute(update(SlotHorizon).where(SlotHorizon.id == 1).values(
             through=SlotHorizon.through))
@@ -165,10 +166,7 @@ def rebuild(conn: Connection, through: date) -> int:
     """Write every slot afresh, calendar slots up to ``through``; the number of rows."""
     _lock_horizon(conn)
     existed = horizon(conn) is not None
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("TRUNCATE visit_slots"))  # no dead rows left behind
-    else:
-        conn.execute(delete(SLOTS))
+    dialect.truncate(conn, SLOTS)
     written = 0
     for rows in _calendar_chunks(conn, None, through):
         written += _write(conn, rows, None, through)

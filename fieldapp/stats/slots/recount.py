@@ -8,11 +8,10 @@ slots (``fieldapp.stats.slots.generation``), so neither can miss the other's com
 
 from functools import cache
 
-from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
-from models import COUNTABLE_STATUSES, Assignment, Visit, VisitSlot, VisitSlotTotal
+from models import COUNTABLE_STATUSES, Assignment, Visit, VisitSlot, VisitSlotTotal, dialect
 
 SLOTS = VisitSlot.__table__
 TOTALS = VisitSlotTotal.__table__
@@ -81,25 +80,15 @@ def add_totals(conn: Connection, before: dict, after: dict) -> None:
                          "met": delta[1], "pending": delta[2]})
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(TOTALS)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[TOTALS.c.org_unit_id, TOTALS.c.due_on],
-        set_={name: TOTALS.c[name] + stmt.excluded[name] for name in ("due", "met", "pending")}),
-        rows)
-
-
-_LOCK = select(func.pg_advisory_xact_lock(bindparam("space", type_=Integer),
-                                          bindparam("key", type_=Integer)))
+    conn.execute(dialect.upsert(conn, TOTALS, ["org_unit_id", "due_on"], lambda excluded: {
+        name: TOTALS.c[name] + excluded[name] for name in ("due", "met", "pending")}), rows)
 
 
 def lock_targets(conn: Connection, keys) -> None:
     """Take the targets' advisory locks (PostgreSQL), in one order so two writers never
     deadlock on them."""
-    if conn.dialect.name != "postgresql":
-        return
     for space, key in sorted(keys):
-        conn.execute(_LOCK, {"space": space, "key": key})
+        dialect.transaction_lock(conn, space, key)
 
 
 def lock_key(kind: str, target_id: int) -> tuple[int, int]:
@@ -168,7 +157,7 @@ SET met = visit_slot_totals.met + excluded.met,
 def recount_at(conn: Connection, touched) -> None:
     """Recount the slots containing each ``(kind, target_id, moment)`` visited."""
     lock_targets(conn, {lock_key(kind, target) for kind, target, _ in touched})
-    if conn.dialect.name == "postgresql":
+    if dialect.is_postgresql(conn):
         for kind, target, moment in touched:
             conn.execute(_point_recount_postgresql(kind), {"target": target, "moment": moment})
         return
