@@ -15,12 +15,12 @@ import shutil
 import uuid
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from fieldapp import create_app, migrate
-from fieldapp.auth.passwords import hash_password
-from fieldapp.extensions import db
+from fieldapp.extensions import db, limiter
 from models import Base, OrgUnit, User
 from models.database import engine_options, prepare_engine
 
@@ -65,6 +65,9 @@ def postgres_url():
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A throwaway database need not wait for the disk at each commit (the tests commit
+            # a lot); what a commit makes visible, and when, is unchanged.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:
         pytest.fail(f"PostgreSQL backend unavailable at {admin_url.render_as_string()}: {exc}. "
                     "Run the test command from the README, which sets it up.", pytrace=False)
@@ -83,49 +86,169 @@ def postgres_url():
     admin.dispose()
 
 
+class _PostgresReset:
+    """Puts a PostgreSQL test database back to its freshly migrated state, cheaply.
+
+    TRUNCATE swaps the files of every table it names and of every table referencing them
+    (nearly all here), ~0.3 s even when they are empty, and a test writes a handful of tables.
+    So one round trip asks which tables hold rows, which owned sequences were used and whether
+    the reference rows changed; only those are emptied (DELETE, with triggers — foreign keys and
+    the append-only guard — off for that transaction, as every row of them goes), restarted and
+    written back. A role that may not switch triggers off gets TRUNCATE. One engine serves the
+    whole run.
+    """
+
+    def __init__(self, url: str):
+        self.engine = _engine(url)
+        self.tables = [t.name for t in Base.metadata.sorted_tables]
+        self.categories = importlib.import_module(
+            "migrations.versions.0006_issue_lifecycle").CATEGORIES
+        with self.engine.begin() as conn:
+            self.may_disable_triggers = conn.execute(text(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one()
+            self.sequences = conn.execute(text(
+                "SELECT DISTINCT s.relname FROM pg_class s "
+                "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+                "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+                "JOIN pg_class t ON t.oid = d.refobjid "
+                "WHERE s.relkind = 'S' AND t.relname = ANY(:tables)"),
+                {"tables": self.tables}).scalars().all()
+        self._probe = text(
+            "SELECT ARRAY[" + ", ".join(f'EXISTS (SELECT 1 FROM "{t}")' for t in self.tables)
+            + "], ARRAY(SELECT sequencename::text FROM pg_sequences "
+            "WHERE schemaname = current_schema() AND sequencename = ANY(:seqs) "
+            "AND last_value IS NOT NULL), "
+            "(SELECT md5(string_agg(c::text, ',' ORDER BY c.code)) FROM issue_categories c)")
+        self.reference = None  # the reference rows' fingerprint on a fresh install
+
+    def __call__(self, *, full: bool = False) -> None:
+        with self.engine.begin() as conn:
+            # A test that left a transaction open must fail loudly here, not hang the run.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            filled, used, fingerprint = conn.execute(
+                self._probe, {"seqs": self.sequences}).one()
+            categories_changed = full or fingerprint != self.reference
+            dirty = [t for t, rows in zip(self.tables, filled, strict=True)
+                     if rows and (t != "issue_categories" or categories_changed)]
+            if categories_changed and "issue_categories" not in dirty:
+                dirty.append("issue_categories")
+            if full:
+                dirty, used = self.tables, self.sequences
+            if dirty and not full and self.may_disable_triggers:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for table in dirty:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+                conn.execute(text("SET LOCAL session_replication_role = DEFAULT"))
+            elif dirty:
+                names = ", ".join(f'"{t}"' for t in dirty)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for sequence in used:
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+            if "issue_categories" in dirty:
+                conn.execute(text(
+                    "INSERT INTO issue_categories (code, name, response_days, resolve_days, "
+                    "response_hours, resolve_hours) VALUES (:c, :n, :rd, :sd, :rh, :sh)"),
+                    [{"c": c, "n": n, "rd": rd, "sd": sd, "rh": rh, "sh": sh}
+                     for c, n, rd, sd, rh, sh in self.categories])
+                if self.reference is None:
+                    self.reference = conn.execute(text(
+                        "SELECT md5(string_agg(c::text, ',' ORDER BY c.code)) "
+                        "FROM issue_categories c")).scalar_one()
+
+
+_POSTGRES_RESETS: dict[str, _PostgresReset] = {}
+
+
 def _truncate_all(url: str) -> None:
     """Empty every table, then put back the reference rows the migrations write (as on a
     fresh install), so each test starts as a new database would."""
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    categories = importlib.import_module("migrations.versions.0006_issue_lifecycle").CATEGORIES
-    engine = _engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text(
-            "INSERT INTO issue_categories (code, name, response_days, resolve_days, "
-            "response_hours, resolve_hours) VALUES (:c, :n, :rd, :sd, :rh, :sh)"),
-            [{"c": c, "n": n, "rd": rd, "sd": sd, "rh": rh, "sh": sh}
-             for c, n, rd, sd, rh, sh in categories])
+    if url not in _POSTGRES_RESETS:
+        _POSTGRES_RESETS[url] = _PostgresReset(url)
+        _POSTGRES_RESETS[url](full=True)
+    else:
+        _POSTGRES_RESETS[url]()
+
+
+@pytest.fixture(scope="session")
+def sqlite_live(sqlite_template, tmp_path_factory):
+    """The one SpatiaLite file the tests' apps use (so one engine serves the run), with an open
+    connection to the template that restores it."""
+    import pysqlite3.dbapi2 as pysqlite3
+
+    path = tmp_path_factory.mktemp("sqlite-live") / "fieldapp.db"
+    shutil.copy(sqlite_template, path)
+    template = pysqlite3.connect(sqlite_template)
+    engine = _engine(f"sqlite:///{path}")
+    yield path, template, engine
     engine.dispose()
+    template.close()
+
+
+def _restore_sqlite(template, engine) -> None:
+    """Copy the migrated template into the live file page by page (SQLite's backup API): the
+    file's connections stay open and see the fresh content, as a new copy of the template."""
+    raw = engine.raw_connection()
+    try:
+        template.backup(raw.driver_connection)
+    finally:
+        raw.close()
 
 
 @pytest.fixture
-def database_url(backend, request, tmp_path):
+def database_url(backend, request):
     """A clean, migrated database of the given backend for one test."""
     if backend == "sqlite":
-        path = tmp_path / "fieldapp.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        path, template, engine = request.getfixturevalue("sqlite_live")
+        _restore_sqlite(template, engine)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
     _truncate_all(url)
     return url
 
 
-@pytest.fixture
-def app_config(database_url, tmp_path):
-    """Settings for the test app; tests may change them before asking for ``app``."""
+def _default_config(database_url: str) -> dict:
     return {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-" + "x" * 32,
             "REDIS_URL": "", "TESTING": True}
 
 
 @pytest.fixture
-def app(app_config):
-    """A fieldapp bound to the test database, with an app context pushed."""
-    application = create_app(app_config)
+def app_config(database_url):
+    """Settings for the test app; tests may change them before asking for ``app``."""
+    return _default_config(database_url)
+
+
+# Building an app costs ~0.3 s of CPU, most of it flask-smorest writing the OpenAPI document,
+# so the app on the default settings is built once per backend and reused.
+_SHARED_APPS: dict[str, tuple] = {}
+
+
+@pytest.fixture
+def app(app_config, database_url, request):
+    """A fieldapp bound to the test database, with an app context pushed.
+
+    On the default settings this is the run's shared app for that database, put back to its
+    state just after ``create_app``: its settings restored and a fresh, empty rate-limit store
+    (``limiter.init_app``, as ``create_app`` does). Changed settings, or a test marked
+    ``own_app`` (one that adds routes), get an app of their own.
+    """
+    if (app_config != _default_config(database_url)
+            or request.node.get_closest_marker("own_app")):
+        application = create_app(app_config)
+        with application.app_context():
+            yield application
+            db.session.remove()
+            db.engine.dispose()
+        return
+    if database_url not in _SHARED_APPS:
+        application = create_app(dict(app_config))
+        _SHARED_APPS[database_url] = (application, dict(application.config))
+    application, settings = _SHARED_APPS[database_url]
+    application.config.clear()
+    application.config.update(settings)
+    limiter.init_app(application)
     with application.app_context():
         yield application
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -136,8 +259,10 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def password_hash():
-    """One Argon2 hash of PASSWORD, shared: hashing per user would slow every test."""
-    return hash_password(PASSWORD)
+    """One Argon2id hash of PASSWORD, shared, made with the cheapest parameters: each log-in
+    verifies it for real, but in milliseconds rather than the ~0.1 s of the production
+    parameters (``hash_password``), which the password tests exercise."""
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
 class World:
@@ -190,3 +315,4 @@ def login(client):
         return {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
 
     return _login
+
