@@ -28,19 +28,6 @@ def reg(world):
     return scene
 
 
-@pytest.fixture
-def as_(client, login):
-    """``as_(username)`` → headers, logging each user in once per test."""
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
-
-
 def _day(offset: int) -> date:
     return clock.today() + timedelta(days=offset)
 

@@ -2,7 +2,7 @@
 
 import functools
 import json
-import time
+from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from fieldapp.extensions import db
-from models import AuditEvent, Department, User, utcnow
+from models import AuditEvent, Department, User
 
 SECRET = "a-long-enough-password"
 
@@ -171,16 +171,18 @@ def listed(client, headers, query=""):
 
 @pytest.fixture
 def history(client, login, people):
-    """Admin creates a user, then the county-A manager renames them; times in between kept."""
+    """Admin creates a user, then the county-A manager renames them; ``t0`` and ``t1`` are the
+    two events' own times as the log gives them (so the window's edges are tested exactly, and
+    no sleep is needed to tell the times apart)."""
     people.headers = login("admin")
-    people.t0 = utcnow()
-    time.sleep(0.01)
     people.new_id = create_user(client, people.headers, people.county_a).get_json()["id"]
-    time.sleep(0.01)
-    people.t1 = utcnow()
-    time.sleep(0.01)
     client.patch(f"/api/v1/users/{people.new_id}", json={"display_name": "Renamed"},
                  headers=login("boss_a"))
+    events = client.get(f"/api/v1/audit-events?entity=users&entity_id={people.new_id}",
+                        headers=people.headers).get_json()["items"]
+    at = {e["action"]: datetime.fromisoformat(e["at"]) for e in events}
+    people.t0, people.t1 = at["create"], at["update"]
+    assert people.t0.tzinfo is not None and people.t0 < people.t1
     return people
 
 

@@ -5,13 +5,14 @@ databases."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import GATE, offset
 from sqlalchemy import select
 
 from fieldapp import clock
 from fieldapp.credentials import service, tokens
 from fieldapp.extensions import db
 from models import FirmConfirmation, User, Visit
-from tests.test_visits import GATE, Scene, body, offset
+from tests.test_visits import body
 
 ME = "/api/v1/me/credential"
 VERIFY = "/api/v1/credentials/verify"
@@ -19,23 +20,12 @@ CONFIRM = "/api/v1/credentials/confirm"
 
 
 @pytest.fixture
-def scene(world):
-    s = Scene(world)
-    s.users["firm1"] = world.user("firm1", ["firm"], world.county_a, firm_id=s.firm.id)
-    s.users["firm_b"] = world.user("firm_b", ["firm"], world.county_b, firm_id=s.b_firm.id)
-    return s
-
-
-@pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
+def scene(scene, world):
+    """The shared scene, with a firm user for a firm in each county."""
+    scene.users["firm1"] = world.user("firm1", ["firm"], world.county_a, firm_id=scene.firm.id)
+    scene.users["firm_b"] = world.user("firm_b", ["firm"], world.county_b,
+                                       firm_id=scene.b_firm.id)
+    return scene
 
 
 def credential(client, as_, user="commissioner"):

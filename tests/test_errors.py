@@ -246,6 +246,7 @@ def test_duplicate_username_is_a_409_and_stores_nothing(client, admin, people):
     assert stored() == before
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_unique_violation_the_service_did_not_foresee_is_a_409_without_sql(app, client,
                                                                            people):
     def duplicate():
@@ -261,6 +262,7 @@ def test_a_unique_violation_the_service_did_not_foresee_is_a_409_without_sql(app
     assert client.post(TOKEN, json={"username": "admin", "password": PASSWORD}).status_code == 200
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_database_error_is_a_5xx_problem_without_sql(app, client, people):
     def broken_query():
         db.session.execute(text("SELECT no_such_column FROM users"))
@@ -301,6 +303,7 @@ def test_an_id_beyond_64_bits_reads_as_not_found_and_a_field_beyond_it_is_named(
 # --- 500 ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.own_app  # adds a route
 def test_an_unexpected_exception_is_a_bare_500_and_its_writes_are_rolled_back(app, client,
                                                                             people):
     def failing():
@@ -322,6 +325,7 @@ def test_an_unexpected_exception_is_a_bare_500_and_its_writes_are_rolled_back(ap
 # --- X-Request-ID -------------------------------------------------------------------------------
 
 
+@pytest.mark.own_app  # adds a route
 def test_every_response_errors_included_carries_a_request_id(app, client, people):
     app.add_url_rule("/test/boom-2", view_func=lambda: 1 / 0)
     admin = {"Authorization": "Bearer " + client.post(TOKEN, json={
@@ -394,6 +398,7 @@ def test_an_insane_client_request_id_is_replaced(client, people, request_id):
     assert "Set-Cookie" not in resp.headers
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_cut_database_connection_is_a_503_saying_when_to_retry_and_the_next_request_works(
         app, client, people):
     def cut_connection():

@@ -32,18 +32,6 @@ def scene(world):
     return Scene(world)
 
 
-@pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
-
-
 def csv_text(scene, rows=None, header="uscc,name,org_unit_code,lat,lon,tags,contact_name"):
     rows = rows if rows is not None else [
         f"{scene.codes[0]},秦川机械有限公司,CA,34.33,108.71,above_scale;key,王经理",

@@ -60,18 +60,6 @@ def scene(world):
 
 
 @pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
-
-
-@pytest.fixture
 def create(client, scene, as_):
     """``create(**body_overrides) -> firm json`` as admin."""
 

@@ -92,19 +92,6 @@ def reg(world):
     return Registry(world)
 
 
-@pytest.fixture
-def as_(client, login):
-    """``as_(username)`` → headers, logging each user in once per test."""
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
-
-
 # --- create -------------------------------------------------------------------------------
 
 def test_manager_registers_a_project_with_owner_and_departments(client, reg, as_):

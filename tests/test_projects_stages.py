@@ -17,19 +17,6 @@ def reg(world):
     return Registry(world)
 
 
-@pytest.fixture
-def as_(client, login):
-    """``as_(username)`` → headers, logging each user in once per test."""
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
-
-
 def _move(client, headers, project, to_stage, note=None):
     body = {"to_stage": to_stage} if note is None else {"to_stage": to_stage, "note": note}
     return client.post(f"/api/v1/projects/{project.id}/stage", json=body, headers=headers)

@@ -112,18 +112,6 @@ def scene(world):
 
 
 @pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
-
-
-@pytest.fixture
 def report(client, as_):
     def _report(period, user="admin", **query):
         resp = client.get(RATE, query_string={"period": period, **query}, headers=as_(user))

@@ -5,26 +5,10 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import GATE, offset
 from PIL import Image
 
-from tests.test_visits import GATE, VISITS, Scene, body, now, offset
-
-
-@pytest.fixture
-def scene(world):
-    return Scene(world)
-
-
-@pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
+from tests.test_visits import VISITS, body, now
 
 
 @pytest.fixture(autouse=True)

@@ -1,30 +1,14 @@
 """``POST /visits/preview``: the verdict filing would give, computed alike, nothing stored."""
 
 import pytest
+from conftest import GATE, PARK, offset
 from sqlalchemy import func, select
 
 from fieldapp.extensions import db
 from models import Issue, Visit
-from tests.test_visits import GATE, PARK, VISITS, Scene, body, now, offset
+from tests.test_visits import VISITS, body, now
 
 PREVIEW = f"{VISITS}/preview"
-
-
-@pytest.fixture
-def scene(world):
-    return Scene(world)
-
-
-@pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
 
 
 def counts():

@@ -5,86 +5,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import GATE, PARK, offset
 from geoalchemy2.shape import from_shape
-from geographiclib.geodesic import Geodesic
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 from sqlalchemy import func, select
 
 from fieldapp import clock
-from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from geo import wgs84_to_bd09, wgs84_to_gcj02
-from models import Assignment, AuditEvent, Firm, Issue, Site, SiteVersion, Visit
+from models import Assignment, AuditEvent, Issue, Site, Visit
 
 VISITS = "/api/v1/visits"
-GATE = (34.3300, 108.7100)  # the point site
-PARK = (34.3500, 108.7500)  # centre of the boundary site
-GEOD = Geodesic.WGS84
-
-
-def offset(lat, lon, azimuth, metres):
-    r = GEOD.Direct(lat, lon, azimuth, metres)
-    return r["lat2"], r["lon2"]
-
-
-class Scene:
-    def __init__(self, world):
-        import random
-
-        w = self.world = world
-        rng = random.Random(3)
-        self.users = {n: w.user(n, r, u) for n, r, u in (
-            ("admin", ["admin"], w.city), ("a_manager", ["manager"], w.county_a),
-            ("b_manager", ["manager"], w.county_b),
-            ("commissioner", ["commissioner"], w.county_a),
-            ("other", ["commissioner"], w.county_a),
-            ("b_commissioner", ["commissioner"], w.county_b))}
-        self.firm = self._firm(rng, w.county_a, "秦川机械", GATE, boundary=False)
-        self.park_firm = self._firm(rng, w.county_a, "园区电子", PARK, boundary=True)
-        self.b_firm = self._firm(rng, w.county_b, "泾阳食品", (34.52, 108.84), boundary=False)
-        self.unassigned = self._firm(rng, w.county_a, "未包抓", (34.40, 108.70), boundary=False)
-        for firm in (self.firm, self.park_firm):
-            self.assign("commissioner", firm)
-        self.assign("b_commissioner", self.b_firm)
-
-    def _firm(self, rng, unit, name, where, boundary):
-        firm = Firm(uscc=make_uscc(rng, "610402"), name=name, org_unit_id=unit.id)
-        db.session.add(firm)
-        db.session.flush()
-        lat, lon = where
-        geom = {"point": from_shape(Point(lon, lat), srid=4326),
-                "boundary": from_shape(box(lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002),
-                                       srid=4326) if boundary else None}
-        site = Site(firm_id=firm.id, name="厂区", radius_m=150.0, version=1, **geom)
-        db.session.add(site)
-        db.session.flush()
-        db.session.add(SiteVersion(site_id=site.id, version=1, radius_m=150.0, **geom))
-        db.session.commit()
-        return firm
-
-    def assign(self, username, firm, days_ago=10, ends_on=None):
-        db.session.add(Assignment(user_id=self.users[username].id, firm_id=firm.id,
-                                  org_unit_id=firm.org_unit_id, cadence="monthly",
-                                  starts_on=clock.today() - timedelta(days=days_ago),
-                                  ends_on=ends_on))
-        db.session.commit()
-
-
-@pytest.fixture
-def scene(world):
-    return Scene(world)
-
-
-@pytest.fixture
-def as_(login):
-    cache = {}
-
-    def _headers(username):
-        if username not in cache:
-            cache[username] = login(username)
-        return cache[username]
-
-    return _headers
 
 
 def now():
