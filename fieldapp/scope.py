@@ -221,6 +221,17 @@ def in_unit_filter(column, org_unit_id: int, principal: Principal) -> ColumnElem
     return column.in_(unit_ids_under(root.path))
 
 
+def filtered(model, principal: Principal, filters: dict, equal: tuple[str, ...] = ()):
+    """The rows of ``model`` the caller may see, narrowed by a list's filters: each name in
+    ``equal`` present in ``filters`` by equality, and ``org_unit_id`` as that unit and its
+    subtree (``in_unit_filter``)."""
+    stmt = scoped(model, principal).where(
+        *(getattr(model, name) == filters[name] for name in equal if name in filters))
+    if "org_unit_id" in filters:
+        stmt = stmt.where(in_unit_filter(model.org_unit_id, filters["org_unit_id"], principal))
+    return stmt
+
+
 def forbidden(detail: str) -> Problem:
     """403 for an action the caller's role may never take."""
     return Problem(403, detail, slug="forbidden")

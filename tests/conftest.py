@@ -336,6 +336,15 @@ def as_(login):
     return _headers
 
 
+def assign_monthly(user, firm, days_ago, ends_on=None):
+    """A monthly assignment of ``firm`` to ``user`` from ``days_ago`` days back."""
+    db.session.add(Assignment(user_id=user.id, firm_id=firm.id, org_unit_id=firm.org_unit_id,
+                              cadence="monthly",
+                              starts_on=clock.today() - timedelta(days=days_ago),
+                              ends_on=ends_on))
+    db.session.commit()
+
+
 GATE = (34.3300, 108.7100)  # the point site
 PARK = (34.3500, 108.7500)  # centre of the boundary site
 GEOD = Geodesic.WGS84
@@ -386,11 +395,7 @@ class Scene:
 
     def assign(self, username, firm, days_ago=10, ends_on=None):
         """Assign ``firm`` to a user of the scene from ``days_ago`` days back."""
-        db.session.add(Assignment(user_id=self.users[username].id, firm_id=firm.id,
-                                  org_unit_id=firm.org_unit_id, cadence="monthly",
-                                  starts_on=clock.today() - timedelta(days=days_ago),
-                                  ends_on=ends_on))
-        db.session.commit()
+        assign_monthly(self.users[username], firm, days_ago, ends_on)
 
 
 @pytest.fixture

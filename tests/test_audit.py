@@ -1,6 +1,5 @@
 """The audit log: every change through the API is recorded, append-only, and can be searched."""
 
-import functools
 import json
 from datetime import datetime
 from urllib.parse import quote
@@ -14,12 +13,6 @@ from fieldapp.extensions import db
 from models import AuditEvent, Department, User
 
 SECRET = "a-long-enough-password"
-
-
-@pytest.fixture
-def login(login):
-    """The shared log-in, once per user in a test: Argon2 is slow on purpose."""
-    return functools.cache(login)
 
 
 @pytest.fixture
@@ -46,8 +39,8 @@ def create_user(client, headers, unit, **fields):
     return client.post("/api/v1/users", json=body, headers=headers)
 
 
-def test_creating_a_user_records_who_what_where_and_from_which_request(client, login, people):
-    resp = create_user(client, login("admin") | {"X-Request-ID": "req-create-1"},
+def test_creating_a_user_records_who_what_where_and_from_which_request(client, as_, people):
+    resp = create_user(client, as_("admin") | {"X-Request-ID": "req-create-1"},
                        people.park_a)
     assert resp.status_code == 201
     assert resp.headers["X-Request-ID"] == "req-create-1"
@@ -60,18 +53,18 @@ def test_creating_a_user_records_who_what_where_and_from_which_request(client, l
     assert event.after["password_hash"] == "<redacted>"
 
 
-def test_the_request_id_recorded_is_the_one_the_response_carries(client, login, people):
-    resp = create_user(client, login("admin"), people.city)  # no id sent: the server makes one
+def test_the_request_id_recorded_is_the_one_the_response_carries(client, as_, people):
+    resp = create_user(client, as_("admin"), people.city)  # no id sent: the server makes one
     [event] = events(entity="users", entity_id=str(resp.get_json()["id"]))
     assert event.request_id and event.request_id == resp.headers["X-Request-ID"]
 
 
-def test_an_update_records_only_the_fields_that_changed(client, login, people):
-    user_id = create_user(client, login("admin"), people.county_a).get_json()["id"]
+def test_an_update_records_only_the_fields_that_changed(client, as_, people):
+    user_id = create_user(client, as_("admin"), people.county_a).get_json()["id"]
     resp = client.patch(f"/api/v1/users/{user_id}",
                         json={"display_name": "王芳芳", "phone": "13800000000",
                               "roles": ["commissioner"]},  # same roles: not a change
-                        headers=login("boss_a"))
+                        headers=as_("boss_a"))
     assert resp.status_code == 200
     [event] = events(entity="users", entity_id=str(user_id), action="update")
     assert event.before == {"display_name": "王芳", "phone": None}
@@ -80,16 +73,16 @@ def test_an_update_records_only_the_fields_that_changed(client, login, people):
         people.boss.id, people.county_a.id, resp.headers["X-Request-ID"])
 
 
-def test_a_patch_that_changes_nothing_records_nothing(client, login, people):
+def test_a_patch_that_changes_nothing_records_nothing(client, as_, people):
     before = len(events())
     resp = client.patch(f"/api/v1/users/{people.boss.id}", json={"display_name": "Boss_A"},
-                        headers=login("admin"))
+                        headers=as_("admin"))
     assert resp.status_code == 200
     assert len(events()) == before
 
 
-def test_password_hashes_never_reach_the_log(client, login, people):
-    headers = login("admin")
+def test_password_hashes_never_reach_the_log(client, as_, people):
+    headers = as_("admin")
     user_id = create_user(client, headers, people.city).get_json()["id"]
     client.patch(f"/api/v1/users/{user_id}", json={"password": "another-long-password"},
                  headers=headers)
@@ -101,11 +94,11 @@ def test_password_hashes_never_reach_the_log(client, login, people):
     assert not any(h in log for h in stored)
 
 
-def test_creating_an_org_unit_records_it_under_the_unit_itself(client, login, people):
+def test_creating_an_org_unit_records_it_under_the_unit_itself(client, as_, people):
     resp = client.post("/api/v1/org-units", json={"parent_id": people.county_a.id,
                                                   "name": "新兴街道", "code": "XX",
                                                   "kind": "street"},
-                       headers=login("boss_a"))
+                       headers=as_("boss_a"))
     assert resp.status_code == 201
     unit_id = resp.get_json()["id"]
     trail = events(entity="org_units", entity_id=str(unit_id))
@@ -116,8 +109,8 @@ def test_creating_an_org_unit_records_it_under_the_unit_itself(client, login, pe
         (people.boss.id, unit_id, resp.headers["X-Request-ID"])}
 
 
-def test_a_write_that_failed_leaves_no_event_behind_for_later_writes(client, login, people):
-    headers = login("admin")
+def test_a_write_that_failed_leaves_no_event_behind_for_later_writes(client, as_, people):
+    headers = as_("admin")
     taken = client.post("/api/v1/org-units", json={"parent_id": people.city.id, "name": "dup",
                                                    "code": "CA", "kind": "county"},
                         headers=headers)
@@ -170,14 +163,14 @@ def listed(client, headers, query=""):
 
 
 @pytest.fixture
-def history(client, login, people):
+def history(client, as_, people):
     """Admin creates a user, then the county-A manager renames them; ``t0`` and ``t1`` are the
     two events' own times as the log gives them (so the window's edges are tested exactly, and
     no sleep is needed to tell the times apart)."""
-    people.headers = login("admin")
+    people.headers = as_("admin")
     people.new_id = create_user(client, people.headers, people.county_a).get_json()["id"]
     client.patch(f"/api/v1/users/{people.new_id}", json={"display_name": "Renamed"},
-                 headers=login("boss_a"))
+                 headers=as_("boss_a"))
     events = client.get(f"/api/v1/audit-events?entity=users&entity_id={people.new_id}",
                         headers=people.headers).get_json()["items"]
     at = {e["action"]: datetime.fromisoformat(e["at"]) for e in events}

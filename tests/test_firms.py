@@ -4,6 +4,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from conftest import assign_monthly
 from geographiclib.geodesic import Geodesic
 from sqlalchemy import func, select
 
@@ -46,12 +47,7 @@ class Scene:
                 "sites": [{"name": "厂区", "point": {"lat": lat, "lon": lon}}], **extra}
 
     def assign(self, username, firm_id, days_ago=1, ends_on=None):
-        firm = db.session.get(Firm, firm_id)
-        db.session.add(Assignment(user_id=self.users[username].id, firm_id=firm_id,
-                                  org_unit_id=firm.org_unit_id, cadence="monthly",
-                                  starts_on=clock.today() - timedelta(days=days_ago),
-                                  ends_on=ends_on))
-        db.session.commit()
+        assign_monthly(self.users[username], db.session.get(Firm, firm_id), days_ago, ends_on)
 
 
 @pytest.fixture

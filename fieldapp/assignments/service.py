@@ -186,13 +186,7 @@ def reassign(principal: Principal, assignment_id: int, data: dict) -> dict:
 
 def assignment_query(principal: Principal, filters: dict):
     """The visible assignments matching ``filters``."""
-    stmt = scope.scoped(Assignment, principal)
-    for field in ("user_id", "firm_id", "project_id"):
-        if field in filters:
-            stmt = stmt.where(getattr(Assignment, field) == filters[field])
-    if "org_unit_id" in filters:
-        stmt = stmt.where(scope.in_unit_filter(Assignment.org_unit_id, filters["org_unit_id"],
-                                               principal))
+    stmt = scope.filtered(Assignment, principal, filters, ("user_id", "firm_id", "project_id"))
     if "active_on" in filters:
         day = filters["active_on"]
         stmt = stmt.where(Assignment.starts_on <= day,

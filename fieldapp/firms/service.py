@@ -107,12 +107,9 @@ def firm_query(principal: Principal, filters: dict):
     With ``near`` the statement also selects ``distance_m`` (metres to the nearest active site
     point within ``radius_m``) and keeps only firms that have one.
     """
-    stmt = scope.scoped(Firm, principal)
+    stmt = scope.filtered(Firm, principal, filters)
     if filters.get("status", "active") != "all":
         stmt = stmt.where(Firm.status == filters.get("status", "active"))
-    if "org_unit_id" in filters:
-        stmt = stmt.where(scope.in_unit_filter(Firm.org_unit_id, filters["org_unit_id"],
-                                               principal))
     if "tag" in filters:
         stmt = stmt.where(Firm.id.in_(select(FirmTag.firm_id).where(
             FirmTag.tag == filters["tag"])))

@@ -88,14 +88,7 @@ def update_project(principal: Principal, project_id: int, data: dict) -> Project
 
 def project_query(principal: Principal, filters: dict):
     """The visible projects matching ``filters``."""
-    stmt = scope.scoped(Project, principal)
-    if "org_unit_id" in filters:
-        stmt = stmt.where(scope.in_unit_filter(Project.org_unit_id, filters["org_unit_id"],
-                                               principal))
-    if "stage" in filters:
-        stmt = stmt.where(Project.stage == filters["stage"])
-    if "owner_firm_id" in filters:
-        stmt = stmt.where(Project.owner_firm_id == filters["owner_firm_id"])
+    stmt = scope.filtered(Project, principal, filters, ("stage", "owner_firm_id"))
     if "department_id" in filters:
         stmt = stmt.where(Project.departments.any(Department.id == filters["department_id"]))
     if "q" in filters:

@@ -14,13 +14,8 @@ from models import Visit, VisitReview
 
 def visit_query(principal: Principal, filters: dict):
     """The visible visits matching ``filters``."""
-    stmt = scope.scoped(Visit, principal)
-    for field in ("user_id", "firm_id", "project_id", "status", "verdict"):
-        if field in filters:
-            stmt = stmt.where(getattr(Visit, field) == filters[field])
-    if "org_unit_id" in filters:
-        stmt = stmt.where(scope.in_unit_filter(Visit.org_unit_id, filters["org_unit_id"],
-                                               principal))
+    stmt = scope.filtered(Visit, principal, filters,
+                          ("user_id", "firm_id", "project_id", "status", "verdict"))
     if "since" in filters:
         stmt = stmt.where(Visit.captured_at >= filters["since"])
     if "until" in filters:
