@@ -26,6 +26,8 @@ PAGES = {
     "users": ("users", "console.nav_users", ("admin", "manager")),
 }
 _BY_PATH = {path: name for name, (path, _, _) in PAGES.items()}
+# The dispatch desk and the department desk share one body; their modules fill it differently.
+_BODY = {"dispatch": "issue_desk", "desk": "issue_desk"}
 
 
 @blp.route("/", defaults={"path": ""})
@@ -35,4 +37,5 @@ def page(path: str):
     name = _BY_PATH.get(path.strip("/"))
     if name is None:
         abort(404)
-    return render_template("console/page.html", page=name, pages=PAGES)
+    return render_template("console/page.html", page=name, body=_BODY.get(name, name),
+                           pages=PAGES)
