@@ -606,3 +606,73 @@ def test_overdue_as_of_a_past_day_takes_the_stage_the_project_was_in_then(client
     assert overdue_on("2026-09-20") == []            # before its first stage: nothing due
     # In "construction" since 10 November with no visit since.
     assert overdue_on("2026-11-20") == [(project.id, "2026-11-10")]
+
+
+def test_overdue_count_equals_the_length_of_the_list_on_every_edge(client, scene, as_):
+    """``count=true`` counts in SQL what the list decides row by row: the same figure for each
+    caller, unit, team and day, over the cases the list handles."""
+    team = ServiceTeam(name="企业服务专班", org_unit_id=scene.world.county_a.id)
+    db.session.add(team)
+    db.session.flush()
+    scene.users["c2"].service_team_id = team.id
+    db.session.commit()
+    # Met this month, then not next month; weekly and quarterly beside monthly.
+    monthly, weekly, quarterly = scene.firm(), scene.firm(), scene.firm()
+    scene.assign("c1", monthly)
+    scene.assign("c1", weekly, cadence="weekly")
+    scene.assign("c2", quarterly, cadence="quarterly")
+    scene.visit("c1", monthly, at("2026-10-05"))
+    scene.visit("c1", weekly, at("2026-10-20"))
+    scene.visit("c2", quarterly, at("2026-10-02"))
+    # Closed on 10 November: overdue before, gone after.
+    closed = scene.firm()
+    scene.assign("c1", closed)
+    closed.status, closed.closed_at = "closed", at("2026-11-10")
+    db.session.commit()
+    # Reassigned on 15 October: the first person's visit still meets the month for the second.
+    handed = scene.firm()
+    scene.assign("c1", handed, ends="2026-10-14")
+    scene.assign("c2", handed, starts="2026-10-15")
+    scene.visit("c1", handed, at("2026-10-08"))
+    # Visited in the month before its assignment started (the slot is the calendar month).
+    early = scene.firm()
+    scene.assign("c2", early, starts="2026-11-20")
+    scene.visit("c2", early, at("2026-11-03"))
+    # Only visits not (yet) countable: pending review, rejected.
+    waiting = scene.firm()
+    scene.assign("c1", waiting)
+    scene.visit("c1", waiting, at("2026-10-10"), status="needs_review")
+    scene.visit("c1", waiting, at("2026-11-10"), status="rejected")
+    # County B, out of county A's managers' scope.
+    scene.assign("cb", scene.firm(unit=scene.world.county_b))
+    # Per stage: met in "landed", not in "construction"; a project with no stage entered yet.
+    project = scene.project(("landed", "2026-10-02"), ("construction", "2026-11-10"))
+    scene.assign("butler", project, cadence="per_stage")
+    scene.visit("butler", project, at("2026-10-05"))
+    later = scene.project(("landed", "2026-11-25"))
+    scene.assign("butler", later, cadence="per_stage")
+
+    def both(user, **query):
+        got = client.get(OVERDUE, query_string=query, headers=as_(user)).get_json()["items"]
+        resp = client.get(OVERDUE, query_string={**query, "count": "true"}, headers=as_(user))
+        assert resp.status_code == 200, resp.get_json()
+        body = resp.get_json()
+        assert set(body) == {"as_of", "count"}
+        assert body["count"] == len(got), (user, query, got)
+        return {(i["target_kind"], i["target_id"]) for i in got}
+
+    seen = set()
+    for day in ("2026-09-20", "2026-10-06", "2026-10-25", "2026-11-05", "2026-11-20",
+                "2026-11-30", "2026-12-02"):
+        for user, extra in (("admin", {}), ("admin", {"org_unit_id": scene.world.county_b.id}),
+                            ("a_manager", {}), ("a_manager", {"team_id": team.id}),
+                            ("b_manager", {}), ("c1", {}), ("c2", {}), ("butler", {})):
+            seen |= both(user, as_of=day, **extra)
+    assert seen  # the comparisons above saw overdue rows, not only empty lists
+    # What the list says on two days (the count follows it above).
+    assert both("a_manager", as_of="2026-10-25") == {("firm", closed.id), ("firm", waiting.id)}
+    assert both("a_manager", as_of="2026-11-20") == {
+        ("firm", monthly.id), ("firm", weekly.id), ("firm", handed.id), ("firm", waiting.id),
+        ("project", project.id)}
+    assert client.get(OVERDUE, query_string={"count": "true", "format": "csv"},
+                      headers=as_("admin")).status_code == 422

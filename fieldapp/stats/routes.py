@@ -6,12 +6,13 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from fieldapp import clock
 from fieldapp.auth.principal import current_principal, login_required
+from fieldapp.errors import Problem
 from fieldapp.extensions import Blueprint
 from fieldapp.fields import QueryId, ReportPeriodField
 from fieldapp.pagination import PageArgs
 from fieldapp.stats.drilldown import SLOT_STATES, slot_list
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.service import GROUPS, coverage, overdue, trend, visit_rate
+from fieldapp.stats.service import GROUPS, coverage, overdue, overdue_count, trend, visit_rate
 from fieldapp.stats.visit_rate import EARLIEST
 
 FORMATS = ("json", "csv", "xlsx")
@@ -61,6 +62,9 @@ class OverdueQuery(Schema):
         "description": "default: today (Asia/Shanghai); from 2000 to today"})
     org_unit_id = QueryId()
     team_id = QueryId(metadata={"description": "only the people of this service team"})
+    count = fields.Boolean(load_default=False, metadata={
+        "description": "true: answer `{as_of, count}` instead of the list, `count` being the "
+                       "number of rows the list has for the same arguments (JSON only)"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
     @post_load
@@ -198,7 +202,17 @@ class Overdue(MethodView):
         """Assignments in force on ``as_of`` whose running slot has no countable visit yet:
         never visited first, then the longest since the last countable visit (by anyone
         assigned). Closed firms are left out. ``org_unit_id`` narrows to a subtree, ``team_id``
-        to one service team. ``format=csv`` for spreadsheets."""
+        to one service team. ``format=csv`` for spreadsheets.
+
+        ``count=true`` answers ``{"as_of": day, "count": n}`` instead, ``n`` the length of the
+        list for the same ``as_of``, ``org_unit_id`` and ``team_id``, counted without reading
+        the rows (what the console's overview shows)."""
+        if args["count"]:
+            if args["format"] != "json":
+                raise Problem.invalid("format", "count=true answers JSON only.")
+            return plain({"as_of": args["as_of"], "count": overdue_count(
+                current_principal(), args["as_of"], args.get("org_unit_id"),
+                args.get("team_id"))})
         rows = overdue(current_principal(), args["as_of"], args.get("org_unit_id"),
                        args.get("team_id"))
         name = f"overdue-{args['as_of'].isoformat()}"
