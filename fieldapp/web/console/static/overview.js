@@ -55,7 +55,7 @@ async function render() {
   const [previous, trend, overdue, queue, issues, lateIssues] = await Promise.all([
     api("/stats/visit-rate", { query: { period: before } }),
     api("/stats/visit-rate/trend", { query: { from: monthOf(day, -5), to: now, every: "month" } }),
-    api("/stats/overdue"),
+    api("/stats/overdue", { query: { count: "true" } }),
     api("/visits", { query: { status: "needs_review", page_size: 1 } }),
     api("/stats/issues", { query: { period: now } }),
     api("/issues", { query: { overdue: "true", page_size: 1 } }),
@@ -68,8 +68,8 @@ async function render() {
       { sub: t("console.previous_month", { rate: percent(previous.total.rate) }) }),
     figure("due", t("console.col_due"), c.due, `visit-rate?period=${now}`,
       { sub: t("console.met_pending", { met: c.met, pending: c.pending }) }),
-    figure("overdue", t("console.overdue_now"), overdue.items.length, "overdue",
-      { alert: overdue.items.length > 0 }),
+    figure("overdue", t("console.overdue_now"), overdue.count, "overdue",
+      { alert: overdue.count > 0 }),
     figure("review_queue", t("console.review_queue"), queue.total, "review",
       { alert: queue.total > 0 }));
   const i = issues.total;
