@@ -261,16 +261,15 @@ def _overdue_rows(principal: Principal, as_of: date, moment: datetime,
              for cadence in CADENCES if cadence != "per_stage"]
     unmet.append((Assignment.cadence == "per_stage") & stage_entered_at.is_not(None)
                  & ~_countable_within(stage_entered_at, moment))
-    stmt = (select(*columns, stage_entered_at.label("stage_entered_at"))
-            .join(User, User.id == Assignment.user_id)
-            .outerjoin(Firm, Firm.id == Assignment.firm_id)
-            .outerjoin(Project, Project.id == Assignment.project_id)
+    # No join to users for the team: the planner misjudges it and compares every pair.
+    team = ([Assignment.user_id.in_(select(User.id).where(User.service_team_id == team_id))]
+            if team_id is not None else [])
+    return (select(*columns, stage_entered_at.label("stage_entered_at"))
+            .select_from(Assignment).outerjoin(Firm, Firm.id == Assignment.firm_id)
             .where(scope.visible(Assignment, principal),
                    Assignment.org_unit_id.in_(_subtree(root)), Assignment.starts_on <= as_of,
                    Assignment.ends_on.is_(None) | (Assignment.ends_on >= as_of),
-                   Firm.closed_at.is_(None) | (Firm.closed_at > moment), or_(*unmet),
-                   *([User.service_team_id == team_id] if team_id is not None else [])))
-    return stmt
+                   Firm.closed_at.is_(None) | (Firm.closed_at > moment), or_(*unmet), *team))
 
 
 def overdue_count(principal: Principal, as_of: date, org_unit_id: int | None = None,
@@ -298,6 +297,8 @@ def overdue(principal: Principal, as_of: date, org_unit_id: int | None = None,
               _last_countable(Visit.firm_id, Assignment.firm_id, moment)),
              else_=_last_countable(Visit.project_id, Assignment.project_id, moment))
         .label("visited"))
+    stmt = (stmt.join(User, User.id == Assignment.user_id)
+            .outerjoin(Project, Project.id == Assignment.project_id))
     rows = db.session.execute(stmt).all()
     slots_of: dict = {}
     out = []
