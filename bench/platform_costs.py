@@ -10,7 +10,8 @@ client (no network, no gunicorn), on one run:
   connection the request already holds, and the same including the request's connection
   checkout and ``BEGIN`` (what the first statement of any request pays anyway);
 - **serialise**: for each list endpoint, ``GET …?page_size=50`` as the demo admin, timing the
-  outermost marshmallow dump and the JSON encoding of the answer (not the query);
+  outermost dump (marshmallow's, or the planned one of ``fieldapp.dumping`` for list pages)
+  and the JSON encoding of the answer (not the query);
 - **nearby**: 1 km around random firm positions, page of 50: the SQL alone (rows as tuples)
   and ``GET /api/v1/firms?near=…`` through the test client as the province admin.
 
@@ -49,6 +50,7 @@ from fieldapp import create_app  # noqa: E402
 from fieldapp.auth import principal as auth  # noqa: E402
 from fieldapp.auth.passwords import DEMO_ACCOUNTS  # noqa: E402
 from fieldapp.demo import load_demo  # noqa: E402
+from fieldapp.dumping import PlannedSchema  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.firms.importer import run_import  # noqa: E402
 from fieldapp.firms.service import firm_query  # noqa: E402
@@ -140,6 +142,7 @@ def main() -> None:
 
     # --- serialising a page of 50 on every list endpoint -----------------------------------
     marshmallow.Schema.dump = _timed_outermost(marshmallow.Schema.dump)
+    PlannedSchema.dump = _timed_outermost(PlannedSchema.dump)  # list pages (its own dump)
     OrjsonProvider.response = _timed_outermost(OrjsonProvider.response)
     for path in LISTS:
         times, items = [], 0

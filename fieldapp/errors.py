@@ -180,8 +180,9 @@ def register_error_handlers(app, db) -> None:
     def _database(exc):
         db.session.rollback()
         log.exception("database error")
-        # The pool replaces broken connections by itself (pre-ping): say when to come back, so a
-        # phone's outbox waits a moment instead of hammering or giving up.
+        # A dropped connection lands here once (the pool then replaces it and every older one,
+        # ``models.database.engine_options``): say when to come back, so a phone's outbox
+        # waits a moment instead of hammering or giving up.
         return problem(503, "The database is unavailable; try again.", slug="database",
                        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 

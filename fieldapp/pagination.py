@@ -4,6 +4,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
+from fieldapp.dumping import PlannedSchema
 from fieldapp.extensions import db
 
 _PAGE_SCHEMAS: dict[str, type[Schema]] = {}
@@ -20,7 +21,9 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     """The envelope schema ``{items, page, page_size, total}`` for ``item_schema``."""
     name = item_schema.__name__.removesuffix("Out") + "Page"
     if name not in _PAGE_SCHEMAS:
-        _PAGE_SCHEMAS[name] = Schema.from_dict({
+        # Dumped through a plan made once (``fieldapp.dumping``): the same fields, less work
+        # per value than marshmallow's own loop on a page of nested objects.
+        _PAGE_SCHEMAS[name] = PlannedSchema.from_dict({
             "items": fields.List(fields.Nested(item_schema), required=True),
             "page": fields.Integer(required=True),
             "page_size": fields.Integer(required=True),

@@ -27,12 +27,18 @@ def engine_options(url: str) -> dict:
 
     This Python's built-in ``sqlite3`` cannot load extensions, so SQLite goes through
     ``pysqlite3`` (``pysqlite3-binary``), which can.
+
+    PostgreSQL: no pre-ping, which cost a round trip on every checkout, i.e. every request.
+    Connections are replaced after ``pool_recycle`` seconds (before the idle timeouts of
+    firewalls and proxies cut them); one the server dropped anyway (a restart, a terminated
+    backend) fails its request with a 503 and ``Retry-After`` (``fieldapp.errors``), and that
+    disconnect invalidates every older connection of the pool, so the next request works.
     """
     if is_sqlite(url):
         import pysqlite3.dbapi2 as pysqlite3
 
         return {"module": pysqlite3, "connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    return {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 10}
 
 
 def _load_spatialite(dbapi_conn, _record) -> None:

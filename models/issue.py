@@ -133,6 +133,8 @@ class Issue(Audited, Base):
             and self.rated_at >= self.resolved_at
 
     visit: Mapped[Visit | None] = relationship(back_populates="raised_issues")
+    # Read-only: ``firm_id`` is what writes set; this is for answers that name the firm.
+    firm: Mapped["Firm"] = relationship(viewonly=True)  # noqa: F821
     events: Mapped[list["IssueEvent"]] = relationship(
         order_by="IssueEvent.id", back_populates="issue", lazy="selectin")
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 from conftest import PASSWORD
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from fieldapp.extensions import db
 from models import User
@@ -414,6 +415,34 @@ def test_a_cut_database_connection_is_a_503_saying_when_to_retry_and_the_next_re
     assert int(resp.headers["Retry-After"]) > 0
     assert "pg_terminate_backend" not in json.dumps(body)
     assert client.post(TOKEN, json={"username": "admin", "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.own_app  # adds a route
+def test_a_pooled_connection_the_server_dropped_costs_one_503_and_the_next_request_works(
+        app, client, people, backend):
+    # No pre-ping (models.database.engine_options): a connection the server dropped while it
+    # sat in the pool is found out by the request that takes it, which answers 503 with
+    # Retry-After; the disconnect retires the pool's older connections, so the next works.
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    app.add_url_rule("/test/backend-pid", view_func=lambda: {
+        "pid": db.session.scalar(text("SELECT pg_backend_pid()"))})
+
+    def get():
+        with app.app_context():  # its own session: the connection goes back to the pool after
+            return client.get("/test/backend-pid")
+
+    pid = get().get_json()["pid"]
+    assert get().get_json()["pid"] == pid  # the pooled connection
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    with other.connect() as conn:  # not the app's pool, which would hand out that very one
+        # Waits for the backend to be gone (the terminate only signals it).
+        assert conn.scalar(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
+    other.dispose()
+    resp = get()
+    assert_problem(resp, 503)
+    assert int(resp.headers["Retry-After"]) > 0
+    assert get().status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/api/v1/firms", "/api/v1/visits/1", "/healthz"])

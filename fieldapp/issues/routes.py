@@ -81,7 +81,8 @@ class Issues(MethodView):
         """List issues: managers their subtree, handlers their department's, commissioners
         and butlers their firms', firm users their own. Filters: state, department, category,
         firm, org unit (subtree), overdue, supervised, period (created in)."""
-        return paginate(issue_query(current_principal(), args), args,
+        return paginate(issue_query(current_principal(), args).options(*IssueSummaryOut.LOAD),
+                        args,
                         order_by=[Issue.created_at.desc(), Issue.id.desc()])
 
     @blp.arguments(IssueCreate, example=IssueCreate.EXAMPLE)
