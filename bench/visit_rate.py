@@ -48,7 +48,8 @@ from shapely.geometry import Point
 from fieldapp import create_app
 from fieldapp.extensions import db
 from fieldapp.stats import slots
-from fieldapp.stats.service import overdue, trend, visit_rate
+from fieldapp.stats.overdue import overdue
+from fieldapp.stats.service import trend, visit_rate
 from fieldapp.stats.visit_rate import parse_period
 from models import (
     Assignment,

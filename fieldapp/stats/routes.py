@@ -12,7 +12,8 @@ from fieldapp.fields import QueryId, ReportPeriodField
 from fieldapp.pagination import PageArgs
 from fieldapp.stats.drilldown import SLOT_STATES, slot_list
 from fieldapp.stats.export import csv_response, plain, xlsx_response
-from fieldapp.stats.service import GROUPS, coverage, overdue, overdue_count, trend, visit_rate
+from fieldapp.stats.overdue import overdue, overdue_count
+from fieldapp.stats.service import GROUPS, coverage, trend, visit_rate
 from fieldapp.stats.visit_rate import EARLIEST
 
 FORMATS = ("json", "csv", "xlsx")
