@@ -178,6 +178,10 @@ def register_error_handlers(app, db) -> None:
 
     @app.errorhandler(SQLAlchemyError)
     def _database(exc):
+        if isinstance(getattr(exc, "orig", None), OverflowError):
+            # A bound value the column type could not convert (a time before year 1 once in
+            # UTC): SQLAlchemy wraps it in a StatementError, but it is the client's input.
+            return _unstorable(exc)
         db.session.rollback()
         log.exception("database error")
         # A dropped connection lands here once (the pool then replaces it and every older one,

@@ -116,8 +116,12 @@ class BoundedJSONParser(FlaskParser):
     def _raw_load_json(self, req):
         try:
             return super()._raw_load_json(req)
-        except RecursionError:
-            error = json.JSONDecodeError("nested too deeply", "", 0)
+        except json.JSONDecodeError:
+            raise  # webargs answers it
+        except (RecursionError, ValueError) as exc:
+            # Nested too deeply, or an integer longer than Python converts (4,300 digits):
+            # json raises these instead of JSONDecodeError, and they were a 500.
+            error = json.JSONDecodeError(str(exc), "", 0)
             return self._handle_invalid_json_error(error, req)
 
     def _load_location_data(self, *, schema, req, location):

@@ -1,5 +1,7 @@
 """marshmallow fields every resource shares."""
 
+from datetime import UTC
+
 from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 
@@ -20,6 +22,23 @@ def Id(**kwargs) -> fields.Integer:
 def QueryId(**kwargs) -> fields.Integer:
     """An id in a query string: digits are text there, so not strict, but the same range."""
     return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 time that must carry its offset (a phone's local time without one is
+    ambiguous) and must exist in UTC, where it is stored and compared: 0001-01-01T00:00+14:00
+    is before year 1 there, and reached the database as a 503."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("This time lies outside the years 1 to 9999 in UTC.") from None
+        return moment
 
 
 class IdConverter(IntegerConverter):

@@ -86,6 +86,16 @@ def test_deeply_nested_json_is_a_400_not_a_500(client, admin):
     assert stored() == before
 
 
+def test_an_integer_too_long_to_convert_is_malformed_json_not_a_500(client, admin, people):
+    # Python's int() stops at 4,300 digits with a ValueError json does not turn into a
+    # JSONDecodeError: a log-in or any other body carrying one was a 500.
+    huge = "9" * 5000
+    before = stored()
+    assert_problem(post_raw(client, TOKEN, f'{{"username": "admin", "password": {huge}}}'), 400)
+    assert_problem(post_raw(client, USERS, f'{{"org_unit_id": {huge}}}', admin), 400)
+    assert stored() == before
+
+
 def test_unknown_route_is_a_404(client, people):
     assert_problem(client.get("/api/v1/no-such-thing"), 404)
     assert_problem(client.get("/no-such-thing"), 404)
@@ -443,6 +453,25 @@ def test_a_pooled_connection_the_server_dropped_costs_one_503_and_the_next_reque
     assert_problem(resp, 503)
     assert int(resp.headers["Retry-After"]) > 0
     assert get().status_code == 200
+
+
+@pytest.mark.own_app  # adds a route
+def test_a_value_a_column_cannot_convert_is_a_400_not_a_retry_me_503(app, client, people):
+    # The net under the input fields: a bound value the column type fails to convert (a time
+    # before year 1 once in UTC) comes wrapped in a StatementError, a SQLAlchemyError like a
+    # lost connection, but it is the request's value and sending it again will not help.
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import func, select
+
+    from models import Visit
+
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+    app.add_url_rule("/test/early", view_func=lambda: {"n": db.session.scalar(
+        select(func.count()).select_from(Visit).where(Visit.captured_at >= early))})
+    resp = client.get("/test/early")
+    assert_problem(resp, 400)
+    assert "Retry-After" not in resp.headers
 
 
 @pytest.mark.parametrize("path", ["/api/v1/firms", "/api/v1/visits/1", "/healthz"])

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from fieldapp import scope
 from fieldapp.auth.principal import current_principal, login_required
 from fieldapp.extensions import Blueprint
-from fieldapp.fields import QueryId
+from fieldapp.fields import AwareDateTime, QueryId
 from fieldapp.pagination import PageArgs, page_of, paginate
 from models import AuditEvent
 
@@ -35,8 +35,8 @@ class AuditQuery(PageArgs):
     entity_id = fields.String(validate=validate.Length(1, 64))
     actor_id = QueryId()
     action = fields.String(validate=validate.OneOf(["create", "update", "delete"]))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = AwareDateTime()
+    until = AwareDateTime()
 
 
 @blp.route("")

@@ -11,7 +11,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from fieldapp.fields import Crs, Id, QueryId
+from fieldapp.fields import AwareDateTime, Crs, Id, QueryId
 from fieldapp.issues.checkcode import check_code
 from geo import GeoError, parse_source
 from models import PURPOSES, REVIEW_DECISIONS, REVIEW_REASONS, VISIT_STATUSES
@@ -19,12 +19,6 @@ from models import PURPOSES, REVIEW_DECISIONS, REVIEW_REASONS, VISIT_STATUSES
 SOURCES = ("gps", "network", "wechat", "browser", "manual")
 ISSUE_CATEGORIES = ("power", "water", "gas", "land", "permits", "financing", "hiring", "legal",
                     "logistics", "policy", "other")
-
-
-def AwareDateTime(**kwargs) -> fields.AwareDateTime:
-    """An ISO 8601 time that must carry its offset (a phone's local time without one is
-    ambiguous)."""
-    return fields.AwareDateTime(format="iso", **kwargs)
 
 
 class Position(Schema):
