@@ -184,6 +184,32 @@ def test_default_unit_and_crs_come_from_the_query(client, scene, as_):
     assert point == pytest.approx(34.33, abs=1e-6)
 
 
+def test_control_characters_and_a_deep_boundary_are_row_errors_alike_on_both_databases(
+        client, scene, as_):
+    # Issue 14, item 4, through the import: SQLite stored a NUL in a firm's name that
+    # PostgreSQL's COPY refused with a 500; a boundary cell nested too deeply was a 500 on both.
+    header = "uscc,name,org_unit_code,lat,lon,site_name,boundary"
+    rows = [f"{scene.codes[0]},秦川\x00机械,CA,34.33,108.71,,",
+            f"{scene.codes[1]},园区电子,CA,34.35,108.73,厂\x1b区,",
+            f'{scene.codes[2]},深层,CA,34.35,108.73,,"{"[" * 5000}{"]" * 5000}"',
+            f"{scene.codes[3]},好企业 🏭,CA,34.35,108.73,,"]
+    resp = post_csv(client, as_("admin"), csv_text(scene, rows, header), mode="valid_rows")
+    assert resp.status_code == 200, resp.get_json()
+    report = resp.get_json()
+    assert {(e["row"], e["field"]) for e in report["row_errors"]} == {
+        (2, "name"), (3, "site_name"), (4, "boundary")}
+    assert report["created"] == 1
+    assert db.session.scalar(select(Firm.name)) == "好企业 🏭"
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [108.71, 34.33]},
+         "properties": {"uscc": scene.codes[4], "name": "a\u0000b", "org_unit_code": "CA"}}]}
+    resp = client.post(IMPORT, data=json.dumps(collection),
+                       headers={**as_("admin"), "Content-Type": "application/geo+json"})
+    assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
+    assert [(e["row"], e["field"]) for e in resp.get_json()["row_errors"]] == [(1, "name")]
+    assert count() == 1
+
+
 def test_a_geojson_feature_collection(client, scene, as_):
     collection = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [108.71, 34.33]},

@@ -147,3 +147,23 @@ def test_dates_out_of_range_get_the_specs_error_naming_the_parameter(client, wor
     assert resp.status_code == 400
     [error] = resp.get_json()
     assert error["code"] == 400 and name in error["description"]
+
+
+@pytest.mark.parametrize("method, where, name", [
+    ("post", "form", "description"), ("post", "form", "address_string"),
+    ("get", "query", "service_request_id"), ("get", "query", "service_code"),
+])
+def test_a_control_character_gets_the_specs_error_alike_on_both_databases(client, setup, method,
+                                                                          where, name):
+    # Issue 14, item 4, for Open311: SQLite stored a NUL in a description that PostgreSQL
+    # refused, and a NUL in a read's parameter was a problem+json 400 there but 200 on SQLite.
+    params = {"api_key": setup["key"], "service_code": "power", "description": "停电",
+              "attribute[firm_uscc]": setup["firm"].uscc, name: "a\x00b"}
+    if where == "form":
+        resp = client.post("/open311/v2/requests.json", data=params)
+    else:
+        resp = client.get("/open311/v2/requests.json", query_string=params)
+    assert resp.status_code == 400 and resp.mimetype == "application/json"
+    [error] = resp.get_json()
+    assert error["code"] == 400 and name in error["description"]
+    assert db.session.query(Issue).count() == 0

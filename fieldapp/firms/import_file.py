@@ -154,7 +154,7 @@ def _csv_body(row: Row, v: dict, default_crs: str) -> dict:
     if "boundary" in v:
         try:
             site["boundary"] = json.loads(v["boundary"])
-        except ValueError:
+        except (ValueError, RecursionError):
             row.fail("boundary", "not a GeoJSON geometry")
     body["sites"] = [site]
     return body

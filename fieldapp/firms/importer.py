@@ -26,7 +26,7 @@ from fieldapp.assignments.moves import follow_move
 from fieldapp.audit.recorder import record_bulk_creates
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem, flatten_messages
-from fieldapp.extensions import db
+from fieldapp.extensions import CONTROL_CHARACTER_MESSAGE, control_character_paths, db
 from fieldapp.firms.import_file import CSV_FIELDS, Row, bad_file, csv_rows, decode, geojson_rows
 from fieldapp.firms.schemas import FirmImportRow
 from fieldapp.firms.service import apply
@@ -77,6 +77,12 @@ class Importer:
                 continue
             try:
                 row.data = schema.load(row.body)
+                # As in every JSON body (fieldapp.extensions): SQLite stored a NUL that
+                # PostgreSQL's COPY refused with a 500.
+                bad = control_character_paths(row.data)
+                if bad:
+                    row.data = None
+                    raise ValidationError({path: [CONTROL_CHARACTER_MESSAGE] for path in bad})
             except ValidationError as exc:
                 for name, messages in flatten_messages(exc.messages).items():
                     name = CSV_FIELDS.get(name, name) if csv_format else name

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from fieldapp import clock
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
-from fieldapp.extensions import db
+from fieldapp.extensions import CONTROL_CHARACTERS, db
 from fieldapp.issues import departments, lifecycle
 from fieldapp.issues.checkcode import check_code
 from fieldapp.issues.timeline import timeline
@@ -58,6 +58,15 @@ def _http_error(exc: HTTPException):
     db.session.rollback()
     description = exc.description if isinstance(exc, Problem) else exc.name
     return jsonify([{"code": exc.code, "description": description}]), exc.code
+
+
+@blp.before_request
+def _refuse_control_characters() -> None:
+    """As in every JSON operation (``fieldapp.extensions``): a NUL in a parameter was stored
+    on SQLite and refused by PostgreSQL, which answered outside the spec's error format."""
+    for name, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
+        if CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value):
+            raise Open311Error(400, f"{name!r} holds a control character (such as NUL).")
 
 
 def _json_only(fmt: str) -> None:
