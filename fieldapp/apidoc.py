@@ -12,7 +12,9 @@ RFC 9457 body once and each operation lists its error statuses by rule:
 - a JSON body: 400 (malformed), 413 (too large), 415 (not JSON), 422 (invalid fields);
 - query arguments: 422;
 - every write: 409 (a conflict with stored rows, or a concurrent change);
-- log-in and refresh: 401; log-in and password change: 429 (with ``Retry-After``).
+- beyond the rules (``EXTRA``): the log-ins, the refreshes and the look-ups without log-in
+  answer 401, 403 (the cookie endpoints' cross-site guard), 404 (a wrong tracking number or
+  check code) and 429 (with ``Retry-After``) where they limit failures.
 """
 
 import re
@@ -22,10 +24,16 @@ from marshmallow import INCLUDE, Schema, fields
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 WRITES = {"post", "put", "patch", "delete"}
-# Beyond the rules: log-in and refresh refuse credentials without being behind log-in; log-in
-# and the password change count failures.
+# Beyond the rules: log-ins and refreshes refuse credentials without being behind log-in; the
+# cookie endpoints refuse cross-site calls (403); the tracking look-up answers a wrong number
+# or code with 404; the log-ins, the password change and the look-ups without log-in count
+# failures (429).
 EXTRA = {("/api/v1/auth/token", "post"): [401, 429], ("/api/v1/auth/refresh", "post"): [401],
-         ("/api/v1/me/password", "post"): [429]}
+         ("/api/v1/auth/session", "post"): [401, 403, 429],
+         ("/api/v1/auth/session", "delete"): [403],
+         ("/api/v1/auth/session/refresh", "post"): [401, 403],
+         ("/api/v1/me/password", "post"): [429],
+         ("/api/v1/track", "post"): [404, 429], ("/api/v1/credentials/verify", "post"): [429]}
 _PATH_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
