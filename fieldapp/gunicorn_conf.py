@@ -13,7 +13,7 @@ bind = os.environ.get("FIELDAPP_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("FIELDAPP_WORKERS", "4"))
 preload_app = True
 # The longest request line (method, path and query) gunicorn accepts, in bytes; a longer one is
-# gunicorn's own 400 before the app sees it. List filters fit in far less.
+# gunicorn's own 414 (a short HTML page) before the app sees it. List filters fit in far less.
 limit_request_line = 8190
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -71,3 +72,25 @@ def test_a_killed_worker_is_replaced_and_every_worker_reads_the_database(server)
     assert wait_until(lambda: victim not in workers_of(proc.pid)
                       and len(workers_of(proc.pid)) == 2, 30)
     assert all(get(f"{url}/readyz") == 200 for _ in range(20))
+
+
+def answer(url):
+    """``(status, content type)`` of a GET, errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get_content_type()
+
+
+def test_a_request_line_over_the_limit_is_the_servers_and_below_it_the_apps_problem(server):
+    # Issue 14, item 7: the production server refuses a request line longer than
+    # limit_request_line itself (its own small HTML page, before the app); anything shorter
+    # reaches the app, which answers problem+json like every other error.
+    from fieldapp import gunicorn_conf
+
+    _, url = server
+    path = "/api/v1/firms?q="
+    room = gunicorn_conf.limit_request_line - len(f"GET {path} HTTP/1.1")
+    assert answer(f"{url}{path}{'a' * room}") == (401, "application/problem+json")
+    assert answer(f"{url}{path}{'a' * (room + 1)}") == (414, "text/html")
