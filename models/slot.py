@@ -62,14 +62,17 @@ class SlotHorizon(Base):
 
 
 class VisitSlotTotal(Base):
-    """Due, met and pending slots per org unit and due day: what the trend reads, kept in step
-    with ``visit_slots`` by the same writes (deltas), so a province's year is a few thousand
-    rows to add up instead of millions of slots."""
+    """Due, met and pending slots per org unit, due day and cadence: what the trend and the
+    overdue count read, kept in step with ``visit_slots`` by the same writes (deltas), so a
+    province's year is a few thousand rows to add up instead of millions of slots. The cadence
+    tells the calendar slot running today (due on the last day of this week, month or quarter)
+    from another cadence's slot due the same day."""
 
     __tablename__ = "visit_slot_totals"
 
     org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    cadence: Mapped[str] = mapped_column(String(16), primary_key=True)
     due: Mapped[int] = mapped_column(Integer, default=0)
     met: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)
