@@ -11,10 +11,12 @@ does not grow with the history kept. Calendar slots exist up to ``SlotHorizon.th
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+
+STAGE_SLOT = "cadence = 'per_stage'"
 
 
 class VisitSlot(Base):
@@ -30,6 +32,9 @@ class VisitSlot(Base):
         Index("ix_visit_slots_user_id_due_on", "user_id", "due_on"),
         Index("ix_visit_slots_firm_id_starts_at", "firm_id", "starts_at"),
         Index("ix_visit_slots_project_id_starts_at", "project_id", "starts_at"),
+        # The stage slots alone (few): which of a period's are still open, beside the totals.
+        Index("ix_visit_slots_stages", "org_unit_id", "due_on",
+              postgresql_where=text(STAGE_SLOT), sqlite_where=text(STAGE_SLOT)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

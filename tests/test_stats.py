@@ -783,3 +783,52 @@ def test_todays_overdue_count_from_the_slot_totals_equals_the_list_on_every_edge
     assert ("project", project.id) in listed[date(2026, 11, 16), *a]  # taken over mid-stage
     assert ("project", monthly_project.id) in listed[date(2026, 11, 5), *a]
     assert ("project", monthly_project.id) not in listed[date(2026, 11, 16), *a]
+
+
+def test_a_managers_report_by_unit_from_the_totals_equals_counting_the_slots(
+        client, scene, as_, monkeypatch, world):
+    """By unit, a manager's or admin's slot counts come from ``visit_slot_totals`` (and the
+    stage rows, for which are open); on every period kind and day they equal the count of the
+    slot rows themselves."""
+    from fieldapp.stats import service
+
+    firms = [scene.firm(), scene.firm(), scene.firm(unit=world.park_a),
+             scene.firm(unit=world.county_b)]
+    for firm, cadence in zip(firms, ("monthly", "weekly", "quarterly", "monthly"),
+                             strict=True):
+        scene.assign("c1" if firm.org_unit_id != world.county_b.id else "cb", firm, cadence)
+    scene.visit("c1", firms[0], at("2026-10-05"))
+    scene.visit("c1", firms[1], at("2026-11-03"), status="needs_review")
+    scene.visit("c1", firms[2], at("2026-10-20"))
+    handed = scene.firm()
+    scene.assign("c1", handed, ends="2026-10-14")
+    scene.assign("c2", handed, starts="2026-10-15")
+    closed = scene.firm()
+    scene.assign("c1", closed, cadence="weekly")
+    closed.status, closed.closed_at = "closed", at("2026-11-10")
+    db.session.commit()
+    project = scene.project(("landed", "2026-10-02"), ("construction", "2026-11-10"))
+    scene.assign("butler", project, cadence="per_stage")
+    scene.visit("butler", project, at("2026-10-05"))
+    periods = ("2026-10", "2026-11", "2026-12", "2026-Q4", "2026-W45", "2026-W46",
+               "2026-10-01..2026-11-20")
+
+    def report(user, **query):
+        resp = client.get(RATE, query_string=query, headers=as_(user))
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    seen = 0
+    for today in (date(2026, 10, 25), date(2026, 11, 12), date(2026, 12, 2)):
+        set_today(monkeypatch, today)
+        for user, extra in (("admin", {}), ("admin", {"org_unit_id": world.county_a.id}),
+                            ("a_manager", {}), ("b_manager", {})):
+            for period in periods:
+                query = {"period": period, **extra}
+                from_totals = report(user, **query)
+                with monkeypatch.context() as m:
+                    m.setattr(service, "reads_totals", lambda *_: False)
+                    from_rows = report(user, **query)
+                assert from_totals == from_rows, (today, user, query)
+                seen += from_totals["total"]["open"] + from_totals["total"]["pending"]
+    assert seen  # open and pending slots were among those compared
