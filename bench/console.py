@@ -258,6 +258,9 @@ def main() -> None:
     parser.add_argument("--database", default=DATABASE,
                         help="the PostgreSQL database to build or reuse (one per engineer "
                              "when several measure at once)")
+    parser.add_argument("--no-map", action="store_true",
+                        help="skip the coverage map (at 10^6 firms the province admin's default "
+                             "map view does not load within the 120 s wait)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the PostgreSQL database the last run left")
     args = parser.parse_args()
@@ -300,7 +303,8 @@ def main() -> None:
             page_runs(page, clock, base, "/console/", overview_ready, args.repeat)
             page_runs(page, clock, base, f"/console/visit-rate?period={PERIOD}", rate_ready,
                       args.repeat)
-        coverage_runs(page, clock, base, county, args.repeat)
+        if not args.no_map:
+            coverage_runs(page, clock, base, county, args.repeat)
         browser.close()
     server.shutdown()
 
