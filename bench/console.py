@@ -74,17 +74,17 @@ MAP_PERIOD = "2026-12"  # the map's default (this month): every cadence has a sl
 DATABASE = "fieldapp_bench_console"  # not visit_rate's: both may run at once
 
 
-def fresh_database(backend: str) -> str:
+def fresh_database(backend: str, name: str) -> str:
     if backend == "sqlite":
         import tempfile
         url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="fieldapp-console-"), "b.db")
     else:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE
+        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     engine = create_engine(url, **engine_options(url))
     prepare_engine(engine)
     migrate.upgrade(engine)
@@ -255,13 +255,19 @@ def main() -> None:
     parser.add_argument("--county-firms", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", default=DATABASE,
+                        help="the PostgreSQL database to build or reuse (one per engineer "
+                             "when several measure at once)")
+    parser.add_argument("--no-map", action="store_true",
+                        help="skip the coverage map (at 10^6 firms the province admin's default "
+                             "map view does not load within the 120 s wait)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the PostgreSQL database the last run left")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rng = random.Random(args.seed)
-    url = (PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE) if args.reuse else \
-        fresh_database(args.backend)
+    url = (PG_ADMIN.rsplit("/", 1)[0] + "/" + args.database) if args.reuse else \
+        fresh_database(args.backend, args.database)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "REDIS_URL": "",
                       "LOG_LEVEL": "WARNING"})
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cpu, python "
@@ -297,7 +303,8 @@ def main() -> None:
             page_runs(page, clock, base, "/console/", overview_ready, args.repeat)
             page_runs(page, clock, base, f"/console/visit-rate?period={PERIOD}", rate_ready,
                       args.repeat)
-        coverage_runs(page, clock, base, county, args.repeat)
+        if not args.no_map:
+            coverage_runs(page, clock, base, county, args.repeat)
         browser.close()
     server.shutdown()
 

@@ -29,6 +29,8 @@ class Assignment(Audited, Base):
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", "dates"),
         Index("ix_assignments_user_id_starts_on", "user_id", "starts_on"),
         Index("ix_assignments_org_unit_id_starts_on", "org_unit_id", "starts_on"),
+        # The overdue count finds the assignments ending within the running slots by it.
+        Index("ix_assignments_ends_on", "ends_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

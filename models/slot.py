@@ -11,10 +11,12 @@ does not grow with the history kept. Calendar slots exist up to ``SlotHorizon.th
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+
+STAGE_SLOT = "cadence = 'per_stage'"
 
 
 class VisitSlot(Base):
@@ -30,6 +32,9 @@ class VisitSlot(Base):
         Index("ix_visit_slots_user_id_due_on", "user_id", "due_on"),
         Index("ix_visit_slots_firm_id_starts_at", "firm_id", "starts_at"),
         Index("ix_visit_slots_project_id_starts_at", "project_id", "starts_at"),
+        # The stage slots alone (few): which of a period's are still open, beside the totals.
+        Index("ix_visit_slots_stages", "org_unit_id", "due_on",
+              postgresql_where=text(STAGE_SLOT), sqlite_where=text(STAGE_SLOT)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,14 +67,17 @@ class SlotHorizon(Base):
 
 
 class VisitSlotTotal(Base):
-    """Due, met and pending slots per org unit and due day: what the trend reads, kept in step
-    with ``visit_slots`` by the same writes (deltas), so a province's year is a few thousand
-    rows to add up instead of millions of slots."""
+    """Due, met and pending slots per org unit, due day and cadence: what the trend and the
+    overdue count read, kept in step with ``visit_slots`` by the same writes (deltas), so a
+    province's year is a few thousand rows to add up instead of millions of slots. The cadence
+    tells the calendar slot running today (due on the last day of this week, month or quarter)
+    from another cadence's slot due the same day."""
 
     __tablename__ = "visit_slot_totals"
 
     org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    cadence: Mapped[str] = mapped_column(String(16), primary_key=True)
     due: Mapped[int] = mapped_column(Integer, default=0)
     met: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)

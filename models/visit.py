@@ -62,9 +62,10 @@ class Visit(Audited, Base):
         Index("ix_visits_firm_id_captured_at", "firm_id", "captured_at"),
         Index("ix_visits_project_id_captured_at", "project_id", "captured_at"),
         # Covering on PostgreSQL: the visit-rate report's visit counts for a city's month are
-        # an index-only scan (measured at a million firms: 286 → 21 ms).
+        # an index-only scan (measured at a million firms: 286 → 21 ms). ``id``: the count of
+        # visits the firm confirmed looks each one up by it (without it, a heap fetch per visit).
         Index("ix_visits_org_unit_id_captured_at", "org_unit_id", "captured_at",
-              postgresql_include=["user_id", "firm_id", "status", "received_at", "flags"]),
+              postgresql_include=["user_id", "firm_id", "status", "received_at", "flags", "id"]),
         Index("ix_visits_status_captured_at", "status", "captured_at"),
     )
 

@@ -29,10 +29,12 @@ POINT = from_shape(Point(108.71, 34.33), srid=4326)
 
 
 def snapshot() -> list[tuple]:
-    """The slots and their per-unit, per-day totals (rows that went to zero aside)."""
+    """The slots and their per-unit, per-day, per-cadence totals (rows that went to zero
+    aside)."""
     db.session.expire_all()
     totals = sorted(db.session.execute(select(
-        VisitSlotTotal.org_unit_id, VisitSlotTotal.due_on, VisitSlotTotal.due,
+        VisitSlotTotal.org_unit_id, VisitSlotTotal.due_on, VisitSlotTotal.cadence,
+        VisitSlotTotal.due,
         VisitSlotTotal.met, VisitSlotTotal.pending).where(VisitSlotTotal.due != 0)).all())
     return totals + sorted(db.session.execute(select(
         VisitSlot.assignment_id, VisitSlot.user_id, VisitSlot.org_unit_id, VisitSlot.firm_id,
@@ -208,7 +210,7 @@ def test_stored_slots_always_equal_a_rebuild(app, world, seed):
             assert kept == rebuilt()
     db.session.commit()
     kept = snapshot()
-    assert any(len(row) > 5 and (row[11] or row[12]) for row in kept)  # visits fell in slots
+    assert any(len(row) > 6 and (row[11] or row[12]) for row in kept)  # visits fell in slots
     assert kept == rebuilt()
 
 

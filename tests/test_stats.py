@@ -11,11 +11,13 @@ from openpyxl import load_workbook
 from shapely.geometry import Point
 
 from fieldapp import clock
+from fieldapp.auth.principal import Principal
 from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import (
     Assignment,
     Firm,
+    OrgUnit,
     Project,
     ProjectStageChange,
     ServiceTeam,
@@ -676,3 +678,157 @@ def test_overdue_count_equals_the_length_of_the_list_on_every_edge(client, scene
         ("project", project.id)}
     assert client.get(OVERDUE, query_string={"count": "true", "format": "csv"},
                       headers=as_("admin")).status_code == 422
+
+
+def principal_of(user) -> Principal:
+    """The caller ``user`` is, as the scope rules see it (what a request would resolve)."""
+    return Principal(user_id=user.id, username=user.username, roles=frozenset(user.roles),
+                     org_unit_id=user.org_unit_id,
+                     org_path=db.session.get(OrgUnit, user.org_unit_id).path,
+                     service_team_id=user.service_team_id, department_id=None, session_id="t")
+
+
+def test_todays_overdue_count_from_the_slot_totals_equals_the_list_on_every_edge(
+        client, scene, as_, monkeypatch):
+    """A manager's or admin's count of today is read from the slot totals (``count_from_slots``)
+    and corrected for what the totals cannot know; on every edge it is the length of the list,
+    and on every day (today or past) the same as the count by probe."""
+    from fieldapp.stats import overdue as overdue_module
+
+    team = ServiceTeam(name="企业服务专班", org_unit_id=scene.world.county_a.id)
+    db.session.add(team)
+    db.session.flush()
+    scene.users["c2"].service_team_id = team.id
+    db.session.commit()
+    monthly, weekly, quarterly = scene.firm(), scene.firm(), scene.firm()
+    scene.assign("c1", monthly)
+    scene.assign("c1", weekly, cadence="weekly")
+    scene.assign("c2", quarterly, cadence="quarterly")
+    scene.visit("c1", monthly, at("2026-10-05"))
+    scene.visit("c1", weekly, at("2026-10-20"))     # Tuesday: on Monday 19th met only later
+    scene.visit("c2", quarterly, at("2026-10-02"))  # on 1 October met only later
+    # Closes on 10 November: before then its month is running but not its slot (no row).
+    closed = scene.firm()
+    scene.assign("c1", closed)
+    closed.status, closed.closed_at = "closed", at("2026-11-10")
+    db.session.commit()
+    # Reassigned on 15 October: the first holder is in force before without the month's slot.
+    handed = scene.firm()
+    scene.assign("c1", handed, ends="2026-10-14")
+    scene.assign("c2", handed, starts="2026-10-15")
+    scene.visit("c1", handed, at("2026-10-08"))
+    # Starting within the running month: its slot row is there before it is in force.
+    early, unvisited_later = scene.firm(), scene.firm()
+    scene.assign("c2", early, starts="2026-11-20")
+    scene.visit("c2", early, at("2026-11-03"))
+    scene.assign("c1", unvisited_later, starts="2026-11-25")
+    # Weekly, ending on a Wednesday; quarterly, ending mid-quarter.
+    scene.assign("c1", scene.firm(), cadence="weekly", ends="2026-11-18")
+    scene.assign("c2", scene.firm(), cadence="quarterly", ends="2026-11-05")
+    waiting = scene.firm()
+    scene.assign("c1", waiting)
+    scene.visit("c1", waiting, at("2026-10-10"), status="needs_review")
+    scene.visit("c1", waiting, at("2026-11-10"), status="rejected")
+    scene.assign("cb", scene.firm(unit=scene.world.county_b))
+    # Per stage: met in "landed", not in "construction"; one taken over mid-stage; a project
+    # with no stage before 25 November; a project visited monthly (a calendar slot by project).
+    project = scene.project(("landed", "2026-10-02"), ("construction", "2026-11-10"))
+    scene.assign("butler", project, cadence="per_stage", ends="2026-11-14")
+    scene.assign("c1", project, cadence="per_stage", starts="2026-11-15")
+    scene.visit("butler", project, at("2026-10-05"))
+    later = scene.project(("landed", "2026-11-25"))
+    scene.assign("butler", later, cadence="per_stage")
+    monthly_project = scene.project(("landed", "2026-09-01"))
+    scene.assign("butler", monthly_project)
+    scene.visit("butler", monthly_project, at("2026-11-12"))
+
+    probes = []
+    real_probe = overdue_module.count_by_probe
+    monkeypatch.setattr(overdue_module, "count_by_probe",
+                        lambda *a, **k: probes.append(a) or real_probe(*a, **k))
+    callers = (("admin", {}), ("admin", {"org_unit_id": scene.world.county_b.id}),
+               ("a_manager", {}), ("a_manager", {"team_id": team.id}), ("b_manager", {}),
+               ("c1", {}), ("butler", {}))
+    days = [date.fromisoformat(d) for d in (
+        "2026-09-20", "2026-10-01", "2026-10-06", "2026-10-19", "2026-10-25", "2026-11-05",
+        "2026-11-16", "2026-11-20", "2026-11-30", "2026-12-02", "2026-12-30")]
+    listed = {}
+    for today in days:
+        set_today(monkeypatch, today)
+        for user, query in callers:
+            probes.clear()
+            got = client.get(OVERDUE, query_string=query, headers=as_(user)).get_json()
+            resp = client.get(OVERDUE, query_string={**query, "count": "true"},
+                              headers=as_(user))
+            assert resp.status_code == 200, resp.get_json()
+            assert resp.get_json()["count"] == len(got["items"]), (today, user, query, got)
+            fast = user != "c1" and user != "butler" and "team_id" not in query
+            assert (probes == []) == fast, (today, user, query)
+            listed[today, user, str(query)] = {(i["target_kind"], i["target_id"])
+                                              for i in got["items"]}
+        # Any day up to today, from the totals as from the probe (the API uses the totals
+        # for today only, where their corrections are fewest).
+        for user in ("admin", "a_manager", "b_manager"):
+            principal = principal_of(scene.users[user])
+            for day in days[:days.index(today) + 1]:
+                assert overdue_module.count_from_slots(principal, day) == \
+                    real_probe(principal, day), (today, user, day)
+    # The edges were there to be counted: each correction decided a row on some day.
+    a = ("a_manager", "{}")
+    assert ("firm", quarterly.id) in listed[date(2026, 10, 1), *a]    # met only later
+    assert ("firm", weekly.id) in listed[date(2026, 10, 19), *a]      # met only later
+    assert ("firm", unvisited_later.id) not in listed[date(2026, 11, 20), *a]  # not yet
+    assert ("firm", closed.id) in listed[date(2026, 11, 5), *a]       # closes this month
+    assert ("firm", handed.id) in listed[date(2026, 10, 6), *a]       # ends before its slot
+    assert ("project", project.id) in listed[date(2026, 11, 16), *a]  # taken over mid-stage
+    assert ("project", monthly_project.id) in listed[date(2026, 11, 5), *a]
+    assert ("project", monthly_project.id) not in listed[date(2026, 11, 16), *a]
+
+
+def test_a_managers_report_by_unit_from_the_totals_equals_counting_the_slots(
+        client, scene, as_, monkeypatch, world):
+    """By unit, a manager's or admin's slot counts come from ``visit_slot_totals`` (and the
+    stage rows, for which are open); on every period kind and day they equal the count of the
+    slot rows themselves."""
+    from fieldapp.stats import service
+
+    firms = [scene.firm(), scene.firm(), scene.firm(unit=world.park_a),
+             scene.firm(unit=world.county_b)]
+    for firm, cadence in zip(firms, ("monthly", "weekly", "quarterly", "monthly"),
+                             strict=True):
+        scene.assign("c1" if firm.org_unit_id != world.county_b.id else "cb", firm, cadence)
+    scene.visit("c1", firms[0], at("2026-10-05"))
+    scene.visit("c1", firms[1], at("2026-11-03"), status="needs_review")
+    scene.visit("c1", firms[2], at("2026-10-20"))
+    handed = scene.firm()
+    scene.assign("c1", handed, ends="2026-10-14")
+    scene.assign("c2", handed, starts="2026-10-15")
+    closed = scene.firm()
+    scene.assign("c1", closed, cadence="weekly")
+    closed.status, closed.closed_at = "closed", at("2026-11-10")
+    db.session.commit()
+    project = scene.project(("landed", "2026-10-02"), ("construction", "2026-11-10"))
+    scene.assign("butler", project, cadence="per_stage")
+    scene.visit("butler", project, at("2026-10-05"))
+    periods = ("2026-10", "2026-11", "2026-12", "2026-Q4", "2026-W45", "2026-W46",
+               "2026-10-01..2026-11-20")
+
+    def report(user, **query):
+        resp = client.get(RATE, query_string=query, headers=as_(user))
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    seen = 0
+    for today in (date(2026, 10, 25), date(2026, 11, 12), date(2026, 12, 2)):
+        set_today(monkeypatch, today)
+        for user, extra in (("admin", {}), ("admin", {"org_unit_id": world.county_a.id}),
+                            ("a_manager", {}), ("b_manager", {})):
+            for period in periods:
+                query = {"period": period, **extra}
+                from_totals = report(user, **query)
+                with monkeypatch.context() as m:
+                    m.setattr(service, "reads_totals", lambda *_: False)
+                    from_rows = report(user, **query)
+                assert from_totals == from_rows, (today, user, query)
+                seen += from_totals["total"]["open"] + from_totals["total"]["pending"]
+    assert seen  # open and pending slots were among those compared

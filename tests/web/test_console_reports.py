@@ -44,6 +44,12 @@ def _assert_overview_matches_api(page, api):
     page.locator('[data-figure="visit_rate"]').wait_for()
     assert _figure(page, "visit_rate") == percent(report["total"]["rate"])
     assert _figure(page, "due") == str(report["total"]["due"])
+    # Last month's rate comes from the trend; it is last month's report's total.
+    year, mon = map(int, month.split("-"))
+    before = f"{year - (mon == 1)}-{(mon - 2) % 12 + 1:02d}"
+    previous = api.get("/stats/visit-rate", period=before)["total"]["rate"]
+    sub = page.locator('[data-figure="visit_rate"] .sub').inner_text()
+    assert percent(previous) in sub, (sub, previous)
     assert _figure(page, "review_queue") == str(queue["total"])
     assert _figure(page, "overdue") == str(len(overdue["items"]))
     assert _figure(page, "submitted") == str(issues["submitted"])

@@ -17,6 +17,8 @@ SLOTS = VisitSlot.__table__
 TOTALS = VisitSlotTotal.__table__
 VISITS = Visit.__table__
 ASSIGNMENTS = Assignment.__table__
+TOTAL_KEYS = ("org_unit_id", "due_on", "cadence")
+KEY_COLUMNS = tuple(SLOTS.c[name] for name in TOTAL_KEYS)
 # Advisory-lock key spaces (the two-integer form), so the kinds never collide.
 HORIZON_LOCK, _FIRM_LOCKS, _PROJECT_LOCKS = 0x5107_0000, 0x5107_0001, 0x5107_0002
 
@@ -57,16 +59,16 @@ def recount(conn: Connection, condition, *, fresh: bool = False) -> None:
 def totals_statement(condition):
     met = SLOTS.c.countable > 0
     pending = (SLOTS.c.countable == 0) & (SLOTS.c.pending > 0)
-    return select(SLOTS.c.org_unit_id, SLOTS.c.due_on, func.count(),
+    return select(*KEY_COLUMNS, func.count(),
                   func.sum(case((met, 1), else_=0)), func.sum(case((pending, 1), else_=0))
-                  ).where(condition).group_by(SLOTS.c.org_unit_id, SLOTS.c.due_on)
+                  ).where(condition).group_by(*KEY_COLUMNS)
 
 
 def totals_of(conn: Connection, condition, params: dict | None = None) -> dict:
-    """``{(org_unit_id, due_on): (due, met, pending)}`` of the slots ``condition`` selects
-    (``condition`` may be a prebuilt statement, run with ``params``)."""
+    """``{(org_unit_id, due_on, cadence): (due, met, pending)}`` of the slots ``condition``
+    selects (``condition`` may be a prebuilt statement, run with ``params``)."""
     statement = condition if params is not None else totals_statement(condition)
-    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in conn.execute(statement, params)}
+    return {tuple(r[:3]): tuple(r[3:]) for r in conn.execute(statement, params)}
 
 
 def add_totals(conn: Connection, before: dict, after: dict) -> None:
@@ -76,11 +78,11 @@ def add_totals(conn: Connection, before: dict, after: dict) -> None:
         old, new = before.get(key, (0, 0, 0)), after.get(key, (0, 0, 0))
         delta = [n - o for n, o in zip(new, old, strict=True)]
         if any(delta):
-            rows.append({"org_unit_id": key[0], "due_on": key[1], "due": delta[0],
+            rows.append({**dict(zip(TOTAL_KEYS, key, strict=True)), "due": delta[0],
                          "met": delta[1], "pending": delta[2]})
     if not rows:
         return
-    conn.execute(dialect.upsert(conn, TOTALS, ["org_unit_id", "due_on"], lambda excluded: {
+    conn.execute(dialect.upsert(conn, TOTALS, list(TOTAL_KEYS), lambda excluded: {
         name: TOTALS.c[name] + excluded[name] for name in ("due", "met", "pending")}), rows)
 
 
@@ -119,7 +121,7 @@ def _point_recount_postgresql(kind: str):
     countable = ", ".join(f"'{status}'" for status in COUNTABLE_STATUSES)
     return text(f"""
 WITH holding AS (
-    SELECT id, org_unit_id, due_on, countable AS old_countable, pending AS old_pending
+    SELECT id, org_unit_id, due_on, cadence, countable AS old_countable, pending AS old_pending
     FROM visit_slots
     WHERE {column} = :target AND starts_at <= :moment
       AND (ends_at IS NULL OR ends_at > :moment)
@@ -139,17 +141,17 @@ WITH holding AS (
     FROM counts c WHERE s.id = c.id
     RETURNING s.id
 ), delta AS (
-    SELECT h.org_unit_id, h.due_on,
+    SELECT h.org_unit_id, h.due_on, h.cadence,
            sum((c.countable > 0)::int - (h.old_countable > 0)::int) AS met,
            sum((c.countable = 0 AND c.pending > 0)::int
                - (h.old_countable = 0 AND h.old_pending > 0)::int) AS pending
     FROM holding h JOIN counts c ON c.id = h.id
     WHERE h.id IN (SELECT id FROM changed)
-    GROUP BY h.org_unit_id, h.due_on
+    GROUP BY h.org_unit_id, h.due_on, h.cadence
 )
-INSERT INTO visit_slot_totals (org_unit_id, due_on, due, met, pending)
-SELECT org_unit_id, due_on, 0, met, pending FROM delta WHERE met <> 0 OR pending <> 0
-ON CONFLICT (org_unit_id, due_on) DO UPDATE
+INSERT INTO visit_slot_totals (org_unit_id, due_on, cadence, due, met, pending)
+SELECT org_unit_id, due_on, cadence, 0, met, pending FROM delta WHERE met <> 0 OR pending <> 0
+ON CONFLICT (org_unit_id, due_on, cadence) DO UPDATE
 SET met = visit_slot_totals.met + excluded.met,
     pending = visit_slot_totals.pending + excluded.pending""")
 

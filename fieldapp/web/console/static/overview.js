@@ -52,8 +52,9 @@ async function render() {
   // The first report may write the period's slots (the API extends its horizon): let it finish
   // before the others ask, so two requests never extend at the same moment.
   const current = await api("/stats/visit-rate", { query: { period: now } });
-  const [previous, trend, overdue, queue, issues, lateIssues] = await Promise.all([
-    api("/stats/visit-rate", { query: { period: before } }),
+  // Last month's rate is a point of the trend (the same figure as its report's total), so no
+  // second report is asked for: a province's month of visits is the report's costliest part.
+  const [trend, overdue, queue, issues, lateIssues] = await Promise.all([
     api("/stats/visit-rate/trend", { query: { from: monthOf(day, -5), to: now, every: "month" } }),
     api("/stats/overdue", { query: { count: "true" } }),
     api("/visits", { query: { status: "needs_review", page_size: 1 } }),
@@ -63,9 +64,10 @@ async function render() {
   document.getElementById("overview-period").textContent =
     t("console.overview_period", { period: now, previous: before });
   const c = current.total;
+  const previous = trend.series.find((p) => p.period === before);
   document.getElementById("visit-figures").replaceChildren(
     figure("visit_rate", t("console.visit_rate_this_month"), percent(c.rate), `visit-rate?period=${now}`,
-      { sub: t("console.previous_month", { rate: percent(previous.total.rate) }) }),
+      { sub: t("console.previous_month", { rate: percent(previous?.rate) }) }),
     figure("due", t("console.col_due"), c.due, `visit-rate?period=${now}`,
       { sub: t("console.met_pending", { met: c.met, pending: c.pending }) }),
     figure("overdue", t("console.overdue_now"), overdue.count, "overdue",
