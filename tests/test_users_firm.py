@@ -260,6 +260,22 @@ def test_a_firm_user_recorded_without_a_firm_can_still_be_deactivated(client, lo
                                 headers=login("a_manager")), 422, "firm_id")
 
 
+def test_a_firm_users_unit_follows_their_firm_when_it_moves(client, login, firms):
+    user_id = _made(client, login, firms.firm)
+    resp = client.patch(f"/api/v1/firms/{firms.firm.id}",
+                        json={"org_unit_id": firms.world.county_b.id}, headers=login("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert stored("qiye.li")[1:3] == (firms.firm.id, firms.world.county_b.id)
+    changes = db.session.scalars(select(AuditEvent.after).where(
+        AuditEvent.entity == "users", AuditEvent.entity_id == str(user_id),
+        AuditEvent.action == "update")).all()
+    assert changes == [{"org_unit_id": firms.world.county_b.id}]
+    # Now county B's manager manages them, and county A's no longer sees them.
+    assert client.patch(f"{USERS}/{user_id}", json={"display_name": "李总"},
+                        headers=login("b_manager")).status_code == 200
+    assert_problem(client.get(f"{USERS}/{user_id}", headers=login("a_manager")), 404)
+
+
 # --- listing and using the account ------------------------------------------------------------
 
 
