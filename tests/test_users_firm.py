@@ -154,8 +154,9 @@ def test_a_closed_firm_gets_no_new_users(client, login, firms):
 @pytest.mark.parametrize("firm_id", [0, -1, ID_MAX + 1, 2**63, "1", 1.5, True])
 def test_out_of_range_or_non_integer_firm_ids_are_422(client, login, firms, firm_id):
     before = counts()
-    assert_problem(client.post(USERS, json=firm_user(firm_id), headers=login("admin")),
-                   422, "firm_id")
+    resp = client.post(USERS, json=firm_user(firm_id), headers=login("admin"))
+    assert_problem(resp, 422, "firm_id")
+    assert set(resp.get_json()["errors"]) == {"firm_id"}   # not also "org_unit_id missing"
     assert_problem(client.patch(f"{USERS}/{firms.users['commissioner'].id}",
                                 json={"firm_id": firm_id}, headers=login("admin")),
                    422, "firm_id")

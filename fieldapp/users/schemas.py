@@ -53,9 +53,11 @@ class UserCreate(UserUpdate):
     firm_id = Id(metadata={"description": "a firm user's firm (with roles [\"firm\"]). "
                                           + FIRM_RULE})
 
-    @validates_schema
-    def _unit_unless_firm(self, data, **_kwargs):
-        if "org_unit_id" not in data and "firm_id" not in data:
+    # Judged on the body as sent and beside the other fields' errors, as a required field is:
+    # an invalid firm_id is an error on firm_id, not a missing unit.
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _unit_unless_firm(self, _data, original, **_kwargs):
+        if isinstance(original, dict) and not {"org_unit_id", "firm_id"} & original.keys():
             raise ValidationError({"org_unit_id": ["Missing data for required field."]})
 
 
