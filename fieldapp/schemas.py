@@ -12,6 +12,13 @@ class OrgUnitBrief(Schema):
     kind = fields.String()
 
 
+class FirmBrief(Schema):
+    """The firm a firm user works at, shown inside the user."""
+
+    id = fields.Integer()
+    name = fields.String()
+
+
 class UserOut(Schema):
     """A user as returned. The password hash never leaves the server."""
 
@@ -23,7 +30,9 @@ class UserOut(Schema):
     org_unit = fields.Nested(OrgUnitBrief)
     service_team_id = fields.Integer(allow_none=True)
     department_id = fields.Integer(allow_none=True)
-    firm_id = fields.Integer(allow_none=True)
+    firm_id = fields.Integer(allow_none=True, metadata={
+        "description": "firm users (role firm) only: the firm they work at"})
+    firm = fields.Nested(FirmBrief, allow_none=True)
     phone = fields.String(allow_none=True)
     is_active = fields.Boolean()
     # Not named after the password: nothing about a password (not even a key) is shown.

@@ -13,6 +13,8 @@ Rules per model and role (a user with several roles sees the union):
   the sites of those, and their own assignments, past ones included.
 - handler: their own unit, department and themselves.
 - firm: their own unit and themselves; their own firm, its sites and the projects it owns.
+  A firm user has the single role ``firm``, a ``firm_id`` and their firm's org unit (see
+  ``users.service``); admins give one any firm, managers a firm of their subtree.
 - issues: managers their subtree; commissioners and butlers those of firms assigned to them and
   those they raised; handlers those their department holds now; firm users their firm's.
 - visits: managers those filed for targets in their subtree; commissioners and butlers their
@@ -261,6 +263,24 @@ def require_user_admin(principal: Principal, org_unit: OrgUnit, roles) -> None:
         raise forbidden("Managers may manage users only inside their own unit.")
     if not set(roles) <= MANAGER_GRANTABLE:
         raise forbidden("Managers may not grant the admin role.")
+
+
+def firm_for_user(principal: Principal, firm_id: int) -> Firm:
+    """The firm a firm user is given (``firm_id`` of POST/PATCH /users): admins any firm,
+    managers a firm of their subtree (the rule they read and change the registry by). A firm
+    that does not exist or is out of scope is a 422 on ``firm_id``, as every referenced id in a
+    body is; a closed firm gets no new users."""
+    if not principal.has("admin", "manager"):
+        raise forbidden("Only admins and managers may manage users.")
+    stmt = select(Firm).where(Firm.id == firm_id)
+    if not principal.has("admin"):
+        stmt = stmt.where(_RULES[Firm]["manager"](principal))
+    firm = db.session.scalar(stmt)
+    if firm is None:
+        raise Problem.invalid("firm_id", "No such firm in your scope.")
+    if firm.status != "active":
+        raise Problem.invalid("firm_id", "This firm is closed; closed firms get no new users.")
+    return firm
 
 
 def require_registry_role(principal: Principal) -> None:

@@ -44,6 +44,8 @@ class User(Audited, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
+    # A firm user's firm (role ``firm`` only), shown with the user: one query per page of users.
+    firm: Mapped["Firm | None"] = relationship(lazy="selectin")  # noqa: F821
 
     @property
     def roles(self) -> frozenset[str]:

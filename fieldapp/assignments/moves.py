@@ -1,5 +1,6 @@
-"""What follows a firm or project moved to another unit: its assignments. Below the services
-of firms, projects and assignments, which all move things."""
+"""What follows a firm or project moved to another unit: its assignments, and a firm's own
+users (企业用户 belong to their firm's unit). Below the services of firms, projects and
+assignments, which all move things."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from sqlalchemy import select
 
 from fieldapp import clock
 from fieldapp.extensions import db
-from models import Assignment, Firm, Project
+from models import Assignment, Firm, Project, User
 
 MOVED = "对象迁出 moved to another unit"
 
@@ -38,3 +39,7 @@ def follow_move(target: Firm | Project, user_id: int | None) -> None:
         db.session.add(new)
         old.ends_on, old.end_reason = today - timedelta(days=1), MOVED
         old.replaced_by = new
+    if isinstance(target, Firm):
+        # The firm's managers are those of its unit: they, not the old unit's, manage its users.
+        for user in db.session.scalars(select(User).where(User.firm_id == target.id)):
+            user.org_unit_id = target.org_unit_id

@@ -33,7 +33,14 @@ class Users(MethodView):
     @blp.arguments(UserCreate)
     @blp.response(201, UserOut)
     def post(self, data):
-        """Create a user (admins; managers inside their unit, without the admin role)."""
+        """Create a user (admins; managers inside their unit, without the admin role).
+
+        The password is one-time: the user must change it at their first log-in. A firm user
+        (企业用户, role ``firm`` only) is created with ``firm_id`` and no ``org_unit_id``: they
+        get their firm's unit. The firm must exist, be active and be in the caller's scope
+        (managers: their subtree), else 422 on ``firm_id``; ``firm`` without ``firm_id``, or a
+        ``firm_id`` with staff roles, is a 422 too.
+        """
         return create_user(current_principal(), data)
 
 
@@ -51,5 +58,10 @@ class UserItem(MethodView):
     @blp.arguments(UserUpdate)
     @blp.response(200, UserOut)
     def patch(self, data, user_id):
-        """Change a user's name, roles, unit, team, department, phone, password or status."""
+        """Change a user's name, roles, unit, team, department, firm, phone, password or status.
+
+        ``firm_id`` moves a firm user to another firm in scope (their unit follows it). Roles
+        and firm are checked together whenever either is sent: role ``firm`` alone if and only
+        if a ``firm_id`` (422 naming the field otherwise).
+        """
         return update_user(current_principal(), user_id, data)

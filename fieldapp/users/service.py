@@ -20,6 +20,36 @@ def _check_password(password: str) -> str:
     return hash_password(password)
 
 
+def _firm_changes(principal: Principal, user: User, data: dict) -> dict:
+    """Check the firm-user rule on the user as ``data`` would leave them; the changes it adds.
+
+    A firm user (企业用户) has the single role ``firm`` and a ``firm_id``; staff never carry
+    one. The pairing is checked when a request sends ``roles`` or ``firm_id``, so a firm user
+    recorded before the rule existed can still be renamed or deactivated. A firm user belongs
+    to their firm's org unit (their unit follows a new firm) and has no team or department.
+    """
+    roles = set(data.get("roles") or user.roles)
+    firm_id = data.get("firm_id", user.firm_id)
+    if "roles" in data or "firm_id" in data:
+        if "firm" in roles and firm_id is None:
+            raise Problem.invalid("firm_id", "A firm user needs firm_id, the firm they work at.")
+        if "firm" in roles and roles != {"firm"}:
+            raise Problem.invalid("roles", "A firm user has the single role firm.")
+        if "firm" not in roles and firm_id is not None:
+            raise Problem.invalid("firm_id", "Only firm users (roles [\"firm\"]) belong to a "
+                                             "firm; staff have firm_id null.")
+    if firm_id is None:
+        return {}
+    for field, what in (("service_team_id", "service team"), ("department_id", "department")):
+        if data.get(field, getattr(user, field)) is not None:
+            raise Problem.invalid(field, f"A firm user has no {what}.")
+    firm = scope.firm_for_user(principal, firm_id) if "firm_id" in data else user.firm
+    if data.get("org_unit_id", firm.org_unit_id) != firm.org_unit_id:
+        raise Problem.invalid("org_unit_id", f"A firm user belongs to their firm's org unit "
+                                             f"({firm.org_unit_id}).")
+    return {"org_unit_id": firm.org_unit_id} if "firm_id" in data else {}
+
+
 def _apply(principal: Principal, user: User, data: dict) -> None:
     """Validate ``data`` against the caller's scope, then copy it onto ``user``.
 
@@ -28,6 +58,7 @@ def _apply(principal: Principal, user: User, data: dict) -> None:
     """
     if "org_unit_id" in data and not scope.is_visible(OrgUnit, data["org_unit_id"], principal):
         raise Problem.invalid("org_unit_id", "No such org unit in your scope.")
+    data = {**data, **_firm_changes(principal, user, data)}
     for field, model in (("service_team_id", ServiceTeam), ("department_id", Department)):
         value = data.get(field)
         if value is not None and not scope.is_visible(model, value, principal):
@@ -38,8 +69,8 @@ def _apply(principal: Principal, user: User, data: dict) -> None:
         raise Problem.invalid("department_id", "Handlers need a department.")
     password_hash = _check_password(data["password"]) if "password" in data else None
 
-    for field in ("org_unit_id", "service_team_id", "department_id", "display_name", "phone",
-                  "is_active"):
+    for field in ("org_unit_id", "service_team_id", "department_id", "firm_id", "display_name",
+                  "phone", "is_active"):
         if field in data:
             setattr(user, field, data[field])
     if "roles" in data:
@@ -51,7 +82,9 @@ def _apply(principal: Principal, user: User, data: dict) -> None:
 
 
 def create_user(principal: Principal, data: dict) -> User:
-    """Add a user inside the caller's scope."""
+    """Add a user inside the caller's scope; a firm user (``firm_id``) in their firm's unit."""
+    if "org_unit_id" not in data:  # then the schema saw a firm_id: the unit is the firm's
+        data = {**data, "org_unit_id": scope.firm_for_user(principal, data["firm_id"]).org_unit_id}
     unit = scope.get_visible(OrgUnit, data["org_unit_id"], principal)
     scope.require_user_admin(principal, unit, data["roles"])
     taken = db.session.scalar(

@@ -215,3 +215,79 @@ def test_on_a_tablet_the_registry_assignments_and_users_fit_the_width(desk, live
         fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
         assert desk.evaluate(fits), path
     assert desk.console_errors == []
+
+
+def test_a_manager_creates_a_firm_user_by_finding_the_firm_by_name(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    firm = api.get("/firms", page_size=5)["items"][4]
+    log_in(desk, live_server.url, "users", *MANAGER)
+    desk.locator("#users tbody tr").first.wait_for()
+    desk.fill("#nu-username", "qiye.zhang")
+    desk.fill("#nu-name", "张经理")
+    desk.check("#nu-role-commissioner")
+    desk.check("#nu-role-firm")
+    # A firm user has one role and the firm's unit: the staff fields go, the firm picker comes,
+    # with one page of the firms in scope.
+    assert not desk.is_checked("#nu-role-commissioner") and desk.is_disabled("#nu-role-manager")
+    for staff_only in ("#nu-unit-field", "#nu-team-field", "#nu-dept-field"):
+        assert desk.locator(staff_only).is_hidden(), staff_only
+    desk.locator("#nu-firm-hint").get_by_text("列出前 20 家").wait_for()
+    assert desk.locator("#nu-firm option").count() == 20
+    desk.fill("#nu-firm-q", firm["name"][-9:])   # "005有限公司": Enter searches, not submits
+    desk.press("#nu-firm-q", "Enter")
+    desk.locator("#nu-firm-hint").get_by_text("共找到 1 家企业").wait_for()
+    with live_server.db() as session:
+        unit_name = session.get(OrgUnit, firm["org_unit_id"]).name
+    assert desk.locator("#nu-firm option").all_inner_texts() == [f"{firm['name']}（{unit_name}）"]
+    assert desk.input_value("#nu-firm") == str(firm["id"])
+    shot(desk, "console-users-firm-picker")
+    password = desk.input_value("#nu-password")
+    desk.click("#new-user button[type=submit]")
+    desk.locator("#new-user-done").get_by_text(password).wait_for()
+    with live_server.db() as session:
+        user = session.scalar(select(User).where(User.username == "qiye.zhang"))
+        assert (sorted(user.roles), user.firm_id, user.org_unit_id, user.display_name) == (
+            ["firm"], firm["id"], firm["org_unit_id"], "张经理")
+        assert (user.service_team_id, user.department_id) == (None, None)
+        assert user.password_must_change
+        user_id = user.id
+
+    desk.fill("#u-q", "qiye.zhang")
+    desk.click("#user-filter button[type=submit]")
+    row = desk.locator(f'#users tr[data-user="{user_id}"]')
+    row.wait_for()
+    assert row.locator("td:nth-child(5) a").inner_text() == firm["name"]
+    assert "企业用户" in row.inner_text() and "待改密" in row.inner_text()
+    shot(desk, "console-users-firm")
+    assert_accessible(desk, context="users with a firm user")
+    # The one-time password shown logs in, as that firm's user.
+    me = Api(live_server.url, "qiye.zhang", password).get("/me")
+    assert (me["firm"]["id"], me["temporary_credentials"]) == (firm["id"], True)
+    assert desk.console_errors == []
+
+
+def test_a_county_managers_firm_picker_finds_only_the_countys_firms(desk, live_server):
+    county = Api(live_server.url, *COUNTY_MANAGER)
+    visible = {f["id"] for f in county.get("/firms", page_size=200)["items"]}
+    with live_server.db() as session:
+        outside = session.scalar(select(Firm).where(Firm.id.not_in(visible)).limit(1))
+        outside_name = outside.name
+    log_in(desk, live_server.url, "users", *COUNTY_MANAGER)
+    desk.locator("#users tbody tr").first.wait_for()
+    desk.check("#nu-role-firm")
+    desk.locator("#nu-firm option").first.wait_for(state="attached")
+    shown = {int(v) for v in desk.locator("#nu-firm option").evaluate_all(
+        "options => options.map(o => o.value)")}
+    assert shown and shown <= visible
+    desk.fill("#nu-firm-q", outside_name)
+    desk.click("#nu-firm-find")
+    desk.locator("#nu-firm-hint").get_by_text("未找到企业").wait_for()
+    assert desk.locator("#nu-firm option").count() == 0
+    # Creating without a firm: the page asks for one and sends nothing.
+    desk.fill("#nu-username", "qiye.none")
+    desk.fill("#nu-name", "无企业")
+    desk.click("#new-user button[type=submit]")
+    desk.locator('#new-user-errors li[data-field="firm_id"]').wait_for()
+    with live_server.db() as session:
+        assert session.scalar(select(User).where(User.username == "qiye.none")) is None
+    assert desk.console_errors == []

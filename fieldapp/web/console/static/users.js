@@ -2,13 +2,15 @@
 // one-time password (the API makes the user change it at the first log-in), deactivate or
 // reactivate, and set a new one-time password. Only what the caller's role may do is offered:
 // managers never see the admin role, nor actions on admins or on themselves; the API refuses
-// those anyway.
+// those anyway. A firm user (企业用户) is made for a firm found by name through /firms?q= (a page
+// of matches, never every firm): the API gives them the firm's unit and no staff role, so the
+// page hides the staff fields when the firm role is chosen.
 
 import { api, ApiError, clearError, el, monthOf, showError, start, t, today } from "./console.js";
 
 const $ = (id) => document.getElementById(id);
-// "firm" is left out: a firm user belongs to a firm, which POST /users cannot set.
-const ROLES = ["admin", "manager", "commissioner", "butler", "handler"];
+const ROLES = ["admin", "manager", "commissioner", "butler", "handler", "firm"];
+const FIRM_PAGE = 20;
 const ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 const units = new Map();
 let me = null;
@@ -55,13 +57,14 @@ async function loadUsers() {
     el("td", {}, el("code", {}, u.username)), el("td", {}, u.display_name),
     el("td", {}, u.roles.map((r) => t(`console.role_${r}`)).join("、")),
     el("td", {}, u.org_unit?.name ?? units.get(u.org_unit_id) ?? ""),
+    el("td", {}, u.firm ? el("a", { href: `/console/registry?firm=${u.firm.id}` }, u.firm.name) : ""),
     el("td", {}, el("span", { class: `badge ${u.is_active ? "badge-ok" : ""}` },
       t(u.is_active ? "console.user_active" : "console.user_inactive")),
     u.temporary_credentials ? [" ", el("span", { class: "badge badge-warn" }, t("console.must_change"))] : ""),
     el("td", {}, actions(u))));
   $("user-table").replaceChildren(el("table", { class: "data", id: "users" },
-    el("thead", {}, el("tr", {}, ["col_username", "col_display_name", "col_roles", "col_unit", "col_account",
-      "col_action"].map((k) => el("th", { scope: "col" }, t(`console.${k}`))))),
+    el("thead", {}, el("tr", {}, ["col_username", "col_display_name", "col_roles", "col_unit", "col_firm",
+      "col_account", "col_action"].map((k) => el("th", { scope: "col" }, t(`console.${k}`))))),
     el("tbody", {}, rows)));
   const pages = Math.max(1, Math.ceil(result.total / result.page_size));
   $("user-pager").replaceChildren(
@@ -106,21 +109,48 @@ function confirmForm(user, kind) {
   $("user-action-title").focus();
 }
 
+// The firms matching the search box, one page of them, for the new firm user's firm.
+async function findFirms() {
+  const result = await api("/firms", { query: { q: $("nu-firm-q").value.trim(), page_size: FIRM_PAGE } });
+  $("nu-firm").replaceChildren(...result.items.map((f) => el("option", { value: f.id },
+    `${f.name}（${units.get(f.org_unit_id) ?? ""}）`)));
+  const shown = result.items.length;
+  $("nu-firm-hint").textContent = !shown ? t("console.firms_none_found")
+    : t(result.total > shown ? "console.firms_found_more" : "console.firms_found_all", { total: result.total, shown });
+}
+
 function showRoleFields() {
   const checked = (role) => $(`nu-role-${role}`)?.checked;
-  $("nu-team-field").hidden = !checked("commissioner");
-  $("nu-dept-field").hidden = !checked("handler");
+  const firm = checked("firm");
+  // A firm user has the one role and their firm's unit (the API says so if asked otherwise).
+  for (const box of document.querySelectorAll("#nu-roles input:not(#nu-role-firm)")) {
+    box.disabled = firm;
+    if (firm) box.checked = false;
+  }
+  $("nu-firm-field").hidden = !firm;
+  $("nu-unit-field").hidden = firm;
+  $("nu-team-field").hidden = firm || !checked("commissioner");
+  $("nu-dept-field").hidden = firm || !checked("handler");
+  if (firm && !$("nu-firm").options.length) findFirms().catch(showError);
 }
 
 async function create(form) {
   const roles = ROLES.filter((r) => $(`nu-role-${r}`)?.checked);
   const v = (name) => form.elements[name].value.trim();
+  const firm = roles.includes("firm");
   const body = { username: v("username"), display_name: v("display_name"), roles,
-    org_unit_id: Number(v("org_unit_id")), password: v("password"), phone: v("phone") || undefined,
-    service_team_id: roles.includes("commissioner") && v("service_team_id") ? Number(v("service_team_id")) : undefined,
-    department_id: roles.includes("handler") && v("department_id") ? Number(v("department_id")) : undefined };
-  if (!roles.length) {
-    $("new-user-errors").replaceChildren(el("li", { dataset: { field: "roles" } }, t("console.choose_a_role")));
+    password: v("password"), phone: v("phone") || undefined };
+  if (firm) {
+    body.firm_id = Number(v("firm_id")) || undefined;  // the API gives the firm's unit
+  } else {
+    Object.assign(body, { org_unit_id: Number(v("org_unit_id")),
+      service_team_id: roles.includes("commissioner") && v("service_team_id") ? Number(v("service_team_id")) : undefined,
+      department_id: roles.includes("handler") && v("department_id") ? Number(v("department_id")) : undefined });
+  }
+  if (!roles.length || (firm && !body.firm_id)) {
+    const field = roles.length ? "firm_id" : "roles";
+    $("new-user-errors").replaceChildren(el("li", { dataset: { field } },
+      t(roles.length ? "console.choose_a_firm" : "console.choose_a_role")));
     return;
   }
   $("new-user-errors").replaceChildren();
@@ -161,6 +191,12 @@ async function render(who, roles) {
   $("nu-password").value = onetimePassword();
   showRoleFields();
   $("nu-generate").addEventListener("click", () => { $("nu-password").value = onetimePassword(); });
+  $("nu-firm-find").addEventListener("click", () => findFirms().catch(showError));
+  $("nu-firm-q").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();  // Enter searches; it must not submit the new user
+    findFirms().catch(showError);
+  });
   $("new-user").addEventListener("submit", (event) => {
     event.preventDefault();
     create(event.currentTarget).catch(showError);
