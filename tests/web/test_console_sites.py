@@ -298,7 +298,8 @@ def test_one_part_of_a_multipolygon_is_edited_the_others_kept_as_they_were(desk,
     desk.click("#part-remove")
     assert desk.locator("path.site-boundary").count() == 2
     assert desk.locator("#part-pick option").count() == 2
-    shot(desk, "console-site-parts")
+    desk.evaluate("document.querySelector('.topbar').style.position = 'static'")
+    desk.locator("#site-editor").screenshot(path=str(SCREENSHOTS / "console-site-parts.png"))
 
     desk.click("#site-save")
     desk.get_by_text(f"已保存：现为第 {before['version'] + 1} 版").wait_for()
