@@ -207,7 +207,19 @@ def test_a_project_site_moved_and_given_a_second_part_is_stored_as_a_multipolygo
     desk.click("#part-add")
     assert desk.is_checked("#site-form input[value=boundary]")
     assert "还没有顶点" in desk.locator("#boundary-status").inner_text()
-    for dx, dy in ((120, -40), (200, -40), (200, 40), (120, 40)):
+    # Corners clicked out of order cross: the API refuses the boundary and stores nothing.
+    for dx, dy in ((120, -40), (200, -40), (120, 40), (200, 40)):
+        desk.mouse.click(cx + dx, cy + dy)
+    desk.locator("#vertices tbody tr").nth(3).wait_for()
+    desk.click("#site-save")
+    refused = desk.locator('#site-errors li[data-field^="boundary"]')
+    refused.wait_for()
+    assert refused.inner_text().startswith("边界：")
+    with live_server.db() as session:
+        assert session.get(Site, site["id"]).version == site["version"]
+    desk.click("#vertex-undo")
+    desk.click("#vertex-undo")
+    for dx, dy in ((200, 40), (120, 40)):
         desk.mouse.click(cx + dx, cy + dy)
     desk.locator("#vertices tbody tr").nth(3).wait_for()
     second = _vertices_shown(desk)
@@ -340,6 +352,27 @@ def test_a_project_without_a_site_gets_its_first_at_its_owner_firms_plant(desk, 
         assert abs(point.y - plant["lat"]) < 1e-4 and abs(point.x - plant["lon"]) < 1e-4
     assert desk.input_value("#site-lat") == f"{point.y:.6f}"
     assert desk.console_errors == []
+
+
+def test_the_editor_sends_back_each_part_with_its_holes_and_leaves_empty_parts_out(desk,
+                                                                                    live_server):
+    log_in(desk, live_server.url, "registry", *MANAGER)
+    ring = [[108.7, 34.3], [108.72, 34.3], [108.72, 34.32], [108.7, 34.32], [108.7, 34.3]]
+    hole = [[108.705, 34.305], [108.705, 34.31], [108.71, 34.31], [108.71, 34.305],
+            [108.705, 34.305]]
+    other = [[108.73, 34.3], [108.74, 34.3], [108.74, 34.31], [108.73, 34.3]]
+    multi = {"type": "MultiPolygon", "coordinates": [[ring, hole], [other]]}
+    got = desk.evaluate("""async ([multi, polygon]) => {
+      const m = await import("/console/static/site-boundary.js");
+      const parts = m.partsOf(multi);
+      const one = m.partsOf(polygon);
+      return { multi: m.boundaryGeoJSON(parts), count: parts.length, holes: parts[0].holes.length,
+        withEmpty: m.boundaryGeoJSON([...one, { vertices: [], holes: [] }]),
+        none: m.boundaryGeoJSON([{ vertices: [], holes: [] }]), nothing: m.partsOf(null) };
+    }""", [multi, {"type": "Polygon", "coordinates": [ring, hole]}])
+    assert got["multi"] == multi and (got["count"], got["holes"]) == (2, 1)
+    assert got["withEmpty"] == {"type": "Polygon", "coordinates": [ring, hole]}
+    assert got["none"] is None and got["nothing"] == []
 
 
 def seed(app):
