@@ -227,3 +227,15 @@ def test_only_the_parts_shown_unchanged_are_taken_from_the_stored_multipolygon()
 def test_without_a_stored_or_a_new_boundary_nothing_is_kept():
     assert keep_unchanged_parts(None, FINE) is None
     assert keep_unchanged_parts(YARD, None) is YARD
+
+
+def test_a_stored_part_that_would_overlap_a_new_one_is_not_taken_back():
+    # The stored east side lies 5 mm east of what was shown; a new part touching the shown side
+    # at one point would overlap the stored one: the parts stay as the client sent them.
+    stored = Polygon([(108.70, 34.32), (108.720000049, 34.32), (108.720000049, 34.34),
+                      (108.70, 34.34)])
+    shown = shape(to_geojson(stored))
+    touching = Polygon([(108.72, 34.33), (108.73, 34.32), (108.73, 34.34)])
+    sent = MultiPolygon([shown, touching])
+    assert sent.is_valid and not MultiPolygon([stored, touching]).is_valid
+    assert keep_unchanged_parts(sent, stored) is sent
