@@ -169,3 +169,28 @@ def to_geojson(shape: Point | Polygon | MultiPolygon) -> dict:
     if not isinstance(shape, Point):
         shape = oriented(shape)
     return mapping(shapely.transform(shape, lambda xy: np.round(xy, COORDINATE_DECIMALS)))
+
+
+def _as_shown(polygon: Polygon) -> bytes:
+    # What ``to_geojson`` shows of a polygon, in a form where winding and first vertex no
+    # longer matter.
+    shown = shapely.transform(polygon, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+    return shapely.normalize(shown).wkb
+
+
+def keep_unchanged_parts(new: Polygon | MultiPolygon | None,
+                         stored: Polygon | MultiPolygon | None) -> Polygon | MultiPolygon | None:
+    """``new`` with every polygon that ``stored`` has too, as ``to_geojson`` shows it, taken
+    from ``stored`` unchanged.
+
+    A client (the console's map editor) sends back what it was shown — coordinates rounded to
+    ``COORDINATE_DECIMALS``, maybe wound or started differently. The parts it did not touch then
+    keep their stored coordinates to the last digit, and a boundary sent back untouched is the
+    stored one (no new geometry version for a difference nobody made).
+    """
+    if new is None or stored is None:
+        return new
+    shown = {_as_shown(part): part for part in getattr(stored, "geoms", [stored])}
+    parts = [shown.get(_as_shown(part), part) for part in getattr(new, "geoms", [new])]
+    kept = parts[0] if isinstance(new, Polygon) else MultiPolygon(parts)
+    return kept if kept.is_valid else new

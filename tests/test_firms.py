@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from conftest import assign_monthly
+from geoalchemy2.shape import to_shape
 from geographiclib.geodesic import Geodesic
+from shapely.geometry import Polygon
 from sqlalchemy import func, select
 
 from fieldapp import clock
@@ -515,6 +517,71 @@ def test_geojson_for_maps(client, scene, as_, create):
                       headers=as_("admin"))
     assert "page_size" in errors_of(resp)
     assert client.get(f"{FIRMS}.geojson").status_code == 401
+
+
+def _fine_box(west, south, east, north):
+    """A ring with more digits than the API shows (as GCJ-02 input converted to WGS-84 has)."""
+    west, south, east, north = (v + 0.000000012345 for v in (west, south, east, north))
+    return [[west, south], [east, south], [east, north], [west, north], [west, south]]
+
+
+def _stored_boundary(site_id):
+    db.session.expire_all()
+    site = db.session.get(Site, site_id)
+    return site.version, bytes(to_shape(site.boundary).wkb)
+
+
+def test_a_boundary_sent_back_as_the_api_showed_it_is_no_new_version(client, scene, as_, create):
+    firm = create()
+    url = f"{FIRMS}/{firm['id']}/sites/{firm['sites'][0]['id']}"
+    resp = client.patch(url, json={"boundary": {"type": "Polygon", "coordinates": [
+        _fine_box(108.70, 34.32, 108.72, 34.34)]}}, headers=as_("admin"))
+    assert resp.get_json()["version"] == 2
+    before = _stored_boundary(firm["sites"][0]["id"])
+    shown = client.get(url, headers=as_("admin")).get_json()
+    fine = _fine_box(108.70, 34.32, 108.72, 34.34)
+    assert shown["boundary"]["coordinates"][0][0][0] != fine[0][0]   # shown rounded
+    # The map editor saves the point, the radius and the boundary as it was shown them.
+    resp = client.patch(url, json={"point": shown["point"], "radius_m": shown["radius_m"],
+                                   "boundary": shown["boundary"]}, headers=as_("admin"))
+    assert resp.status_code == 200 and resp.get_json()["version"] == 2
+    assert _stored_boundary(firm["sites"][0]["id"]) == before
+    assert db.session.scalar(select(func.count()).select_from(SiteVersion).where(
+        SiteVersion.site_id == firm["sites"][0]["id"])) == 2
+
+
+def test_editing_one_part_of_a_project_multipolygon_keeps_the_other_parts_as_stored(
+        client, scene, as_):
+    resp = client.post("/api/v1/projects", json={"name": "物流园", "org_unit_id":
+                                                 scene.world.county_a.id}, headers=as_("admin"))
+    base = f"/api/v1/projects/{resp.get_json()['id']}/sites"
+    land = _fine_box(108.70, 34.32, 108.72, 34.34)
+    yard = _fine_box(108.73, 34.32, 108.74, 34.33)
+    resp = client.post(base, json={"name": "园区", "point": {"lat": 34.33, "lon": 108.71},
+                                   "boundary": {"type": "MultiPolygon",
+                                                "coordinates": [[land], [yard]]}},
+                       headers=as_("a_manager"))
+    assert resp.status_code == 201, resp.get_json()
+    site_id = resp.get_json()["id"]
+    stored_land = to_shape(db.session.get(Site, site_id).boundary).geoms[0]
+    shown = resp.get_json()["boundary"]["coordinates"]
+    # The yard's east side moved; the land sent back as shown, rounded to about 1 cm.
+    moved = [[108.73, 34.32], [108.745, 34.32], [108.745, 34.33], [108.73, 34.33],
+             [108.73, 34.32]]
+    resp = client.patch(f"{base}/{site_id}", json={"boundary": {
+        "type": "MultiPolygon", "coordinates": [shown[0], [moved]]}}, headers=as_("a_manager"))
+    assert resp.status_code == 200 and resp.get_json()["version"] == 2
+    parts = to_shape(db.session.get(Site, site_id).boundary).geoms
+    assert list(parts[0].exterior.coords) == list(stored_land.exterior.coords)
+    assert parts[1].equals(Polygon(moved))
+    versions = client.get(f"{base}/{site_id}/versions", headers=as_("a_manager")).get_json()
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["boundary"]["coordinates"][1] == shown[1]
+    # Sent back whole as shown: nothing changed, no third version.
+    again = client.get(f"{base}/{site_id}", headers=as_("a_manager")).get_json()
+    resp = client.patch(f"{base}/{site_id}", json={"boundary": again["boundary"]},
+                        headers=as_("a_manager"))
+    assert resp.get_json()["version"] == 2
 
 
 def test_projects_have_the_same_site_endpoints(client, scene, as_):

@@ -15,7 +15,7 @@ from fieldapp import scope
 from fieldapp.auth.principal import Principal
 from fieldapp.errors import Problem
 from fieldapp.extensions import db
-from geo import GeoError, check_point_near_boundary
+from geo import GeoError, check_point_near_boundary, keep_unchanged_parts
 from models import Firm, OrgUnit, Project, Site, SiteVersion, utcnow
 
 OWNERS = {"firm": Firm, "project": Project}
@@ -105,8 +105,11 @@ def update_site(principal: Principal, kind: str, owner_id: int, site_id: int,
 def change_geometry(site: Site, point, boundary, radius_m: float, user_id: int | None) -> bool:
     """Give ``site`` this WGS-84 geometry as a new version; False when it is the same already.
 
-    Raises ``GeoError`` when the point lies too far outside the boundary.
+    Raises ``GeoError`` when the point lies too far outside the boundary. Parts of the boundary
+    sent back as the API showed them (rounded to about 1 cm) keep their stored coordinates.
     """
+    stored = None if site.boundary is None else to_shape(site.boundary)
+    boundary = keep_unchanged_parts(boundary, stored)
     if not (_differs(point, site.point) or _differs(boundary, site.boundary)
             or radius_m != site.radius_m):
         return False

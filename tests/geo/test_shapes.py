@@ -4,6 +4,7 @@ import math
 
 import pytest
 import shapely
+import shapely.affinity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
@@ -13,6 +14,7 @@ from geo import (
     boundary_to_wgs84,
     check_point_near_boundary,
     gcj02_to_wgs84,
+    keep_unchanged_parts,
     parse_point,
     point_polygon_distance_m,
     site_shape,
@@ -191,3 +193,49 @@ def test_a_point_inside_its_boundary_is_always_accepted_at_distance_zero(lat, lo
     inside = {"lat": lat + fy * size, "lon": lon + fx * size}
     got = site_shape(inside, polygon(ring), max_outside_m=0.0)
     assert point_polygon_distance_m(got.lat, got.lon, got.boundary) == 0.0
+
+
+# --- a boundary sent back as it was shown ---------------------------------------------------------
+
+FINE = Polygon([(108.700000012, 34.320000034), (108.720000056, 34.320000078),
+                (108.720000091, 34.340000023), (108.700000045, 34.340000067)])
+YARD = Polygon([(108.73, 34.32), (108.74, 34.32), (108.74, 34.33), (108.73, 34.33)])
+
+
+def test_a_polygon_sent_back_as_shown_is_the_stored_one_to_the_last_digit():
+    shown = shape(to_geojson(FINE))
+    assert not shown.equals_exact(FINE, 0)          # rounded to about 1 cm
+    kept = keep_unchanged_parts(shown, FINE)
+    assert kept is FINE
+    # Wound the other way and started at another corner: still the same part.
+    again = Polygon(list(shown.exterior.coords)[2:-1] + list(shown.exterior.coords)[:2])
+    assert keep_unchanged_parts(shapely.reverse(again), FINE) is FINE
+
+
+def test_only_the_parts_shown_unchanged_are_taken_from_the_stored_multipolygon():
+    stored = MultiPolygon([FINE, YARD])
+    shown = shape(to_geojson(stored))
+    moved_yard = Polygon([(108.73, 34.32), (108.745, 34.32), (108.74, 34.33), (108.73, 34.33)])
+    kept = keep_unchanged_parts(MultiPolygon([shown.geoms[0], moved_yard]), stored)
+    assert list(kept.geoms[0].exterior.coords) == list(FINE.exterior.coords)
+    assert kept.geoms[1].equals_exact(moved_yard, 0)
+    # A part moved by more than the rounding is the client's, as sent.
+    nudged = shapely.affinity.translate(shown.geoms[0], xoff=1e-6)
+    assert keep_unchanged_parts(nudged, stored).equals_exact(nudged, 0)
+
+
+def test_without_a_stored_or_a_new_boundary_nothing_is_kept():
+    assert keep_unchanged_parts(None, FINE) is None
+    assert keep_unchanged_parts(YARD, None) is YARD
+
+
+def test_a_stored_part_that_would_overlap_a_new_one_is_not_taken_back():
+    # The stored east side lies 5 mm east of what was shown; a new part touching the shown side
+    # at one point would overlap the stored one: the parts stay as the client sent them.
+    stored = Polygon([(108.70, 34.32), (108.720000049, 34.32), (108.720000049, 34.34),
+                      (108.70, 34.34)])
+    shown = shape(to_geojson(stored))
+    touching = Polygon([(108.72, 34.33), (108.73, 34.32), (108.73, 34.34)])
+    sent = MultiPolygon([shown, touching])
+    assert sent.is_valid and not MultiPolygon([stored, touching]).is_valid
+    assert keep_unchanged_parts(sent, stored) is sent

@@ -73,6 +73,9 @@ class Api:
     def post(self, path, body):
         return self._call("POST", path, body)
 
+    def patch(self, path, body):
+        return self._call("PATCH", path, body)
+
 
 def percent(rate) -> str:
     """As the pages show a rate."""

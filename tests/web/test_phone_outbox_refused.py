@@ -115,3 +115,36 @@ def test_a_refused_visit_is_discarded_only_after_a_confirmation(page, context, l
     to_outbox(page)
     expect(outbox_items(page)).to_have_count(0)
     assert visit_count(live_server, "commissioner") == before
+
+
+def test_a_refused_visit_is_discarded_from_its_fix_screen_inside_its_card(page, context,
+                                                                          live_server,
+                                                                          closed_firm):
+    at(context, closed_firm.lat, closed_firm.lon)
+    log_in(page)
+    close(live_server, closed_firm)
+    before = visit_count(live_server, "commissioner")
+    file_visit(page, closed_firm, wait_preview=False, notes="在修改页删除")
+    page.locator("#reject-reason").wait_for()
+    to_outbox(page)
+    outbox_items(page, "rejected").get_by_role("link", name="修改后重新发送").click()
+    page.locator("#fix-form").wait_for()
+    # The link sits in the refused visit's own card (its name, its refusal), not under the form.
+    card = page.locator("section.card", has=page.get_by_role("heading", name=closed_firm.name))
+    card.get_by_role("button", name="删除").click()
+    dialog = card.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("确定删除这条走访吗？")
+    assert page.locator("#fix-form").get_by_role("button", name="删除").count() == 0
+    assert_accessible(page, context="discard confirmation on the fix screen")
+    shot(page, "phone-outbox-fix-discard")
+    dialog.get_by_role("button", name="取消").click()
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    expect(card.get_by_role("button", name="删除")).to_have_count(1)   # put back, still there
+
+    card.get_by_role("button", name="删除").click()
+    card.get_by_role("alertdialog").get_by_role("button", name="确定删除").click()
+    page.locator("#outbox-list .empty").wait_for()
+    page.reload()
+    to_outbox(page)
+    expect(outbox_items(page)).to_have_count(0)
+    assert visit_count(live_server, "commissioner") == before

@@ -1,11 +1,13 @@
 // Registry (企业登记): the firms in scope, searched by name/USCC or nearby (the API's near=) and
-// paged through the API; a firm's sites in the map editor (site-editor.js); and the bulk
+// paged through the API; the key projects (project-list.js); a firm's or a project's sites in
+// the map editor (site-editor.js); and the bulk
 // import — checked as a whole first (all_or_nothing: any bad row stores nothing and the rows'
 // errors are shown), then, on request, the valid rows only (valid_rows).
 
 import { api, ApiError, clearError, el, formatBytes, progress, showError, start, t } from "./console.js";
 import { formatDistance } from "/web/static/format.js";
-import { openFirm } from "./site-editor.js";
+import { showProjects } from "./project-list.js";
+import { openFirm, openProject } from "./site-editor.js";
 
 const $ = (id) => document.getElementById(id);
 const units = new Map();
@@ -168,9 +170,10 @@ async function render() {
     upload("all_or_nothing");
   });
   $("import-valid").addEventListener("click", () => upload("valid_rows"));
-  await loadFirms();
-  const wanted = Number(new URLSearchParams(window.location.search).get("firm"));
-  if (wanted) await openFirm(wanted);
+  await Promise.all([loadFirms(), showProjects(units)]);
+  const asked = new URLSearchParams(window.location.search);
+  if (Number(asked.get("firm"))) await openFirm(Number(asked.get("firm")));
+  else if (Number(asked.get("project"))) await openProject(Number(asked.get("project")));
 }
 
 start(render);

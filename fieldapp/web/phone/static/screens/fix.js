@@ -63,13 +63,14 @@ export async function show(root, app, clientId) {
       refused.issues ? h("p", { class: "hint refused" }, t("phone.field_refused")) : null) : null,
     h("p", { class: "hint" }, t("phone.fix_evidence_kept", { time: formatDateTime(item.body.captured_at) })),
     h("button", { type: "submit", class: "btn btn-primary btn-block", id: "resend" }, t("phone.resend")));
-  const discardPlace = h("div", { class: "row" });
+  // Inside the visit's card, under its name and refusal: it deletes this visit, not the form.
+  const discardPlace = h("div", { class: "row", id: "fix-discard" });
   mount(discardPlace, discardButton(item, discardPlace, { after: () => app.go("#/outbox") }));
   root.append(
     h("section", { class: "card" }, h("h2", {}, item.target.name),
       h("div", { class: "notice notice-bad" }, h("strong", {}, t("phone.rejected_title")),
-        explainRefusal(item.error, { id: "reject-reason" }))),
-    form, discardPlace);
+        explainRefusal(item.error, { id: "reject-reason" })), discardPlace),
+    form);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
