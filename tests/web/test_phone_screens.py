@@ -245,3 +245,35 @@ def test_no_token_is_kept_where_a_script_could_read_it(page, context, live_serve
         user_id = session.scalar(select(User.id).where(User.username == "commissioner"))
         assert session.scalar(select(func.count()).select_from(AuthSession).where(
             AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))) >= 1
+
+
+def test_after_a_stage_move_the_project_shows_the_new_stage_as_owed_a_visit(
+        page, context, live_server):
+    import uuid
+    from datetime import UTC, datetime
+
+    from tests.web.test_firm_track import Api
+
+    projects = [t for t in targets_of(live_server, "butler") if t.kind == "project"]
+    project = projects[-1]  # not the one the test above moves, where there are two
+    api = Api(live_server.app)
+    # The butler has visited in this stage: the project is met for now.
+    api.post("/visits", "butler", {
+        "client_id": str(uuid.uuid4()), "project_id": project.id,
+        "captured_at": datetime.now(UTC).isoformat(), "purpose": "project_stage",
+        "position": {"lat": project.lat, "lon": project.lon, "accuracy_m": 8,
+                     "crs": "wgs84", "source": "browser"}})
+    at(context, project.lat, project.lon)
+    log_in(page, "butler")
+    page.locator(f"[data-target='{project.key}']").click()
+    expect(page.locator("#due .badge")).to_have_text("本期已走访")
+    page.locator("#stage-next").click()
+    page.locator("#stage-confirm").click()
+    page.locator("#stage .notice-ok").wait_for()
+    # The move starts the new stage's slot: owed a visit, here and in the list.
+    expect(page.locator("#due .badge")).to_have_text("本期待走访")
+    rows = api.client.get("/api/v1/me/assignments", headers=api.h("butler")).get_json()["items"]
+    [row] = [r for r in rows if r["target_kind"] == "project" and r["target_id"] == project.id]
+    assert row["due_state"] == "due"
+    page.get_by_role("button", name="返回").click()
+    expect(page.locator(f"[data-target='{project.key}'] .badge").first).to_have_text("本期待走访")
