@@ -63,6 +63,17 @@ def test_a_verified_visit_at_the_site_is_accepted_and_stored(page, context, live
     page.locator(f"[data-target='{target.key}']").click()
     page.locator("#target-map .leaflet-interactive").first.wait_for()
     page.locator("#my-visits h2").wait_for()
+    expect(page.locator("#open-issues")).not_to_contain_text("正在加载")
+    with live_server.db() as session:  # the firm's open issues, as the server holds them
+        from sqlalchemy import select
+
+        from models import Issue
+
+        open_issues = session.scalars(select(Issue.title).where(
+            Issue.firm_id == target.id,
+            Issue.state.not_in(["resolved", "closed", "rejected", "merged"]))).all()
+    assert sorted(page.locator("#open-issues .issue-line > div:first-child").all_inner_texts()
+                  ) == sorted(open_issues)
     shot(page, "phone-target")
     assert_accessible(page, context="on a firm")
     page.locator("#file-visit").click()
