@@ -288,3 +288,27 @@ def test_after_a_stage_move_the_project_shows_the_new_stage_as_owed_a_visit(
     assert row["due_state"] == "due"
     page.get_by_role("button", name="返回").click()
     expect(page.locator(f"[data-target='{project.key}'] .badge").first).to_have_text("本期待走访")
+
+
+def test_times_are_shown_in_china_time_on_a_phone_set_to_another_zone(browser, live_server):
+    from zoneinfo import ZoneInfo
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  timezone_id="Europe/London", is_mobile=True)
+    try:
+        page = context.new_page()
+        page.base = live_server.url
+        log_in(page)
+        page.locator("[data-tab='visits']").click()
+        visit = visit_rows(live_server, "commissioner")[0]  # a demo visit, stored in UTC
+        card = page.locator(f"[data-visit='{visit.id}']")
+        card.wait_for()
+        captured = visit.captured_at
+        if captured.tzinfo is None:  # SQLite hands back naive UTC
+            from datetime import UTC
+
+            captured = captured.replace(tzinfo=UTC)
+        shown = captured.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y/%m/%d %H:%M")
+        assert shown in card.inner_text()
+    finally:
+        context.close()
