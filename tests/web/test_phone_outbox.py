@@ -59,6 +59,9 @@ def test_three_visits_filed_offline_survive_a_reload_and_are_stored_once_when_ba
     to_outbox(page)
     assert outbox_items(page, "queued").count() == 3
     assert page.locator("#offline-flag").is_visible()
+    # Storage: the warning not to clear the browser's data, and whether persist() was granted.
+    assert "请勿清除浏览器数据" in page.locator("main").inner_text()
+    expect(page.locator("#storage")).not_to_be_empty()
     shot(page, "phone-outbox-offline")
     assert_accessible(page, context="on the outbox")
     assert visit_count(live_server, "commissioner") == before
