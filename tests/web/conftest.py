@@ -117,12 +117,15 @@ def browser_context_args():
 
 @pytest.fixture
 def page(context, live_server):
-    """A page in a fresh context whose relative URLs go to the live server, failing the test
-    on any console error (a CSP violation shows there)."""
+    """A page in a fresh context whose relative URLs go to the live server. Its console errors
+    are kept in ``page.console_errors`` (a test may expect some: a refused call logs one);
+    the test fails at the end on any Content-Security-Policy violation or uncaught error."""
     page = context.new_page()
-    errors = []
+    errors, uncaught = [], []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("pageerror", lambda exc: (errors.append(str(exc)), uncaught.append(str(exc))))
     page.console_errors = errors
     page.base = live_server.url
     yield page
+    assert [e for e in errors if "Content Security Policy" in e] == [], "CSP violated"
+    assert uncaught == [], "uncaught errors in the page"

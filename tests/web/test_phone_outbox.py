@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from models import Firm, VisitPhoto
+from models import Firm, Visit, VisitPhoto
 from tests.web.browser import assert_accessible, shot
 from tests.web.phone import (
     at,
@@ -59,12 +59,19 @@ def test_three_visits_filed_offline_survive_a_reload_and_are_stored_once_when_ba
     to_outbox(page)
     assert outbox_items(page, "queued").count() == 3
     assert page.locator("#offline-flag").is_visible()
+    # Storage: the warning not to clear the browser's data, and whether persist() was granted.
+    assert "请勿清除浏览器数据" in page.locator("main").inner_text()
+    expect(page.locator("#storage")).not_to_be_empty()
     shot(page, "phone-outbox-offline")
     assert_accessible(page, context="on the outbox")
     assert visit_count(live_server, "commissioner") == before
+    posts = []
+    page.on("request", lambda r: posts.append(r.url.split("/api/v1")[-1])
+            if r.method == "POST" and "/api/v1/visits" in r.url else None)
     context.set_offline(False)  # the "online" event sends them, as one batch
     expect(outbox_items(page, "stored")).to_have_count(3)
     expect(page.locator("#outbox-count")).to_be_hidden()
+    assert posts == ["/visits/batch"]
     rows = visit_rows(live_server, "commissioner")
     assert len(rows) == before + 3
     new = rows[-3:]
@@ -233,3 +240,36 @@ def test_log_out_warns_while_visits_are_unsent_and_keeps_them(page, context, liv
     log_in(page)  # the same account: its outbox is sent
     expect(page.locator("#outbox-count")).to_be_hidden()
     assert visit_count(live_server, "commissioner") == before + 1
+
+
+def test_a_visit_whose_client_id_the_server_holds_with_other_content_is_kept_as_a_conflict(
+        page, context, live_server):
+    from tests.web.test_firm_track import Api
+
+    target = targets_of(live_server, "commissioner")[8]
+    at(context, target.lat, target.lon)
+    log_in(page)
+    context.set_offline(True)
+    file_visit(page, target, wait_preview=False, notes="手机上的记录")
+    client_id = page.url.rsplit("/", 1)[-1]
+    body = page.evaluate("""async (id) => {
+        const store = await import("/app/static/store.js");
+        return (await store.getItem(id)).body;
+    }""", client_id)
+    # Another copy of the app already filed this client_id with other notes.
+    Api(live_server.app).post("/visits", "commissioner", {**body, "notes": "另一份记录"})
+    context.set_offline(False)
+    to_outbox(page)
+    item = outbox_items(page, "conflict")
+    expect(item).to_contain_text("服务器上已有同一编号、内容不同的走访")
+    # Not on the server as filed here: counted in the badge and named in the status line.
+    expect(page.locator("#outbox-count")).to_have_text("1")
+    expect(page.locator("#outbox-status")).to_have_text("1 条未被接收，待处理")
+    shot(page, "phone-outbox-conflict")
+    assert_accessible(page, context="on a conflict in the outbox")
+    with live_server.db() as session:
+        [stored] = session.scalars(select(Visit).where(Visit.client_id == client_id)).all()
+        assert stored.notes == "另一份记录"
+    page.locator("[data-tab='me']").click()
+    page.locator("#logout").click()  # log-out warns: the outbox holds a visit the server lacks
+    page.locator("#logout-warning").filter(has_text="还有 1 条走访没有发送到服务器").wait_for()

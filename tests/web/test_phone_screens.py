@@ -2,6 +2,7 @@
 stored as well as what the page shows)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.browser import assert_accessible, shot
 from tests.web.phone import (
@@ -62,6 +63,17 @@ def test_a_verified_visit_at_the_site_is_accepted_and_stored(page, context, live
     page.locator(f"[data-target='{target.key}']").click()
     page.locator("#target-map .leaflet-interactive").first.wait_for()
     page.locator("#my-visits h2").wait_for()
+    expect(page.locator("#open-issues")).not_to_contain_text("正在加载")
+    with live_server.db() as session:  # the firm's open issues, as the server holds them
+        from sqlalchemy import select
+
+        from models import Issue
+
+        open_issues = session.scalars(select(Issue.title).where(
+            Issue.firm_id == target.id,
+            Issue.state.not_in(["resolved", "closed", "rejected", "merged"]))).all()
+    assert sorted(page.locator("#open-issues .issue-line > div:first-child").all_inner_texts()
+                  ) == sorted(open_issues)
     shot(page, "phone-target")
     assert_accessible(page, context="on a firm")
     page.locator("#file-visit").click()
@@ -152,3 +164,151 @@ def test_a_butler_records_the_next_project_stage_on_the_spot(page, context, live
     with live_server.db() as session:
         assert session.get(Project, project.id).stage == PROJECT_STAGES[
             PROJECT_STAGES.index(before) + 1]
+
+
+def test_an_issue_raised_on_the_spot_is_stored_with_the_visit_and_its_category(
+        page, context, live_server):
+    from sqlalchemy import select
+
+    from models import Issue
+
+    target = next(t for t in targets_of(live_server, "commissioner") if t.kind == "firm")
+    at(context, target.lat, target.lon)
+    log_in(page)
+    page.goto(f"{page.base}/app/#/file/{target.kind}/{target.id}")
+    page.locator("#expected").wait_for()
+    page.get_by_role("button", name="添加诉求").click()
+    picker = page.get_by_label("类别")
+    options = picker.locator("option")
+    assert options.count() >= 2  # the categories from /issue-categories
+    category = options.nth(1).get_attribute("value")
+    picker.select_option(category)
+    page.get_by_label("诉求内容").fill("厂区门口道路破损，货车进出困难")
+    page.locator("#submit").click()
+    page.locator("#verdict-status").wait_for()
+    visit = visit_rows(live_server, "commissioner")[-1]
+    with live_server.db() as session:
+        [issue] = session.scalars(select(Issue).where(Issue.visit_id == visit.id)).all()
+        assert (issue.firm_id, issue.category, issue.title, issue.source) == (
+            target.id, category, "厂区门口道路破损，货车进出困难", "visit")
+
+
+def test_a_coarse_position_is_shown_waiting_and_an_inconclusive_visit_goes_to_review(
+        page, context, live_server):
+    target = next(t for t in targets_of(live_server, "commissioner") if not t.boundary)
+    # Inside the radius, but the error circle crosses it: neither in nor out.
+    at(context, *offset(target.lat, target.lon, 270, target.radius_m - 50), accuracy=150)
+    log_in(page)
+    page.goto(f"{page.base}/app/#/file/{target.kind}/{target.id}")
+    accuracy = page.locator("#accuracy")
+    expect(accuracy).to_contain_text("精度 150 米")
+    expect(accuracy).to_contain_text("等待定位精度 ≤ 30 米")
+    page.locator("#expected").filter(has_text="预计：需要审核").wait_for()
+    assert "无法确定" in page.locator("#expected").inner_text()
+    before = visit_count(live_server, "commissioner")
+    page.locator("#submit").click()
+    page.locator("#verdict-status").filter(has_text="待审核").wait_for()
+    assert "定位精度不足，无法判断您是否在核验范围内" in page.locator("#verdict").inner_text()
+    rows = visit_rows(live_server, "commissioner")
+    assert len(rows) == before + 1
+    assert (rows[-1].verdict, rows[-1].status) == ("inconclusive", "needs_review")
+    assert rows[-1].accuracy_m == pytest.approx(150)
+
+
+def test_offline_the_list_is_drawn_from_the_phone_and_says_when_it_was_saved(
+        page, context, live_server):
+    from tests.web.test_phone_outbox import wait_for_service_worker
+
+    targets = targets_of(live_server, "commissioner")
+    at(context, targets[0].lat, targets[0].lon)
+    log_in(page)
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    page.reload()
+    rows = page.locator("#firm-list .firm-row")
+    page.get_by_role("status").filter(has_text="当前无法连接服务器，显示的是").wait_for()
+    assert sorted(r.get_attribute("data-target") for r in rows.all()) == sorted(
+        t.key for t in targets)
+    assert page.locator("#offline-flag").is_visible()
+    shot(page, "phone-firms-offline")
+    assert_accessible(page, context="on the list offline")
+
+
+def test_no_token_is_kept_where_a_script_could_read_it(page, context, live_server):
+    from sqlalchemy import func, select
+
+    from models import AuthSession, User
+
+    log_in(page)
+    page.locator("[data-tab='outbox']").click()  # every screen reached once is cached
+    page.locator("#outbox-status").wait_for()
+    kept = page.evaluate("""async () => {
+        const { cached } = await import("/app/static/store.js");
+        const saved = [];
+        for (const key of ["me", "assignments", "categories"]) saved.push(await cached(key));
+        return { local: { ...localStorage }, session: { ...sessionStorage },
+                 cookie: document.cookie, saved: JSON.stringify(saved) };
+    }""")
+    assert kept["local"] == {} and kept["session"] == {}
+    assert kept["cookie"] == ""  # the refresh cookie is HttpOnly
+    assert "token" not in kept["saved"].lower() and "eyJ" not in kept["saved"]
+    with live_server.db() as session:  # the server holds the page's session
+        user_id = session.scalar(select(User.id).where(User.username == "commissioner"))
+        assert session.scalar(select(func.count()).select_from(AuthSession).where(
+            AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))) >= 1
+
+
+def test_after_a_stage_move_the_project_shows_the_new_stage_as_owed_a_visit(
+        page, context, live_server):
+    import uuid
+    from datetime import UTC, datetime
+
+    from tests.web.test_firm_track import Api
+
+    projects = [t for t in targets_of(live_server, "butler") if t.kind == "project"]
+    project = projects[-1]  # not the one the test above moves, where there are two
+    api = Api(live_server.app)
+    # The butler has visited in this stage: the project is met for now.
+    api.post("/visits", "butler", {
+        "client_id": str(uuid.uuid4()), "project_id": project.id,
+        "captured_at": datetime.now(UTC).isoformat(), "purpose": "project_stage",
+        "position": {"lat": project.lat, "lon": project.lon, "accuracy_m": 8,
+                     "crs": "wgs84", "source": "browser"}})
+    at(context, project.lat, project.lon)
+    log_in(page, "butler")
+    page.locator(f"[data-target='{project.key}']").click()
+    expect(page.locator("#due .badge")).to_have_text("本期已走访")
+    page.locator("#stage-next").click()
+    page.locator("#stage-confirm").click()
+    page.locator("#stage .notice-ok").wait_for()
+    # The move starts the new stage's slot: owed a visit, here and in the list.
+    expect(page.locator("#due .badge")).to_have_text("本期待走访")
+    rows = api.client.get("/api/v1/me/assignments", headers=api.h("butler")).get_json()["items"]
+    [row] = [r for r in rows if r["target_kind"] == "project" and r["target_id"] == project.id]
+    assert row["due_state"] == "due"
+    page.get_by_role("button", name="返回").click()
+    expect(page.locator(f"[data-target='{project.key}'] .badge").first).to_have_text("本期待走访")
+
+
+def test_times_are_shown_in_china_time_on_a_phone_set_to_another_zone(browser, live_server):
+    from zoneinfo import ZoneInfo
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  timezone_id="Europe/London", is_mobile=True)
+    try:
+        page = context.new_page()
+        page.base = live_server.url
+        log_in(page)
+        page.locator("[data-tab='visits']").click()
+        visit = visit_rows(live_server, "commissioner")[0]  # a demo visit, stored in UTC
+        card = page.locator(f"[data-visit='{visit.id}']")
+        card.wait_for()
+        captured = visit.captured_at
+        if captured.tzinfo is None:  # SQLite hands back naive UTC
+            from datetime import UTC
+
+            captured = captured.replace(tzinfo=UTC)
+        shown = captured.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y/%m/%d %H:%M")
+        assert shown in card.inner_text()
+    finally:
+        context.close()

@@ -25,7 +25,10 @@ export async function drawMap(box, { sites = [], boundaries = [], here = null })
   let L;
   try { L = await loadLeaflet(); } catch (err) { return null; }
   if (!box.isConnected) return null;
-  const map = L.map(box, { attributionControl: false, zoomControl: true, keyboard: false });
+  // No zoom animation: its end runs on a 250 ms timer that throws once the map is removed
+  // (leaving the screen right after fitBounds), and a small evidence map needs none.
+  const map = L.map(box, { attributionControl: false, zoomControl: true, keyboard: false,
+                           zoomAnimation: false });
   // A view first: layers are projected as they are added.
   const first = sites[0] || (here && { lat: here.coords.latitude, lon: here.coords.longitude });
   map.setView(first ? [first.lat, first.lon] : [34.33, 108.71], 15);

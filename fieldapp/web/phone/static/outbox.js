@@ -55,9 +55,15 @@ function photosWaiting(item) {
   return item.state === "stored" && item.photos.some((p) => p.state === "waiting");
 }
 
-// What still needs the network: unsent visits and photos of stored ones.
+// Refused by the server: kept on the phone until the user fixes or deletes them.
+export const REFUSED = new Set(["rejected", "conflict"]);
+
+// What the server does not have yet: unsent visits, refused ones (the badge must show them:
+// a batch sent on the "online" event can be refused with no one watching, and log-out must
+// warn about them too) and photos of stored ones.
 export async function unsentCount() {
-  return (await items()).filter((i) => UNSENT.has(i.state) || photosWaiting(i)).length;
+  return (await items()).filter((i) => UNSENT.has(i.state) || REFUSED.has(i.state)
+                                       || photosWaiting(i)).length;
 }
 
 export async function remove(clientId) {

@@ -61,7 +61,10 @@ export async function show(root, app) {
   const draw = async () => {
     const items = await outbox.items();
     const unsent = items.filter((i) => outbox.UNSENT.has(i.state)).length;
-    mount(status, unsent ? t("phone.outbox_unsent", { n: unsent }) : t("phone.outbox_all_sent"));
+    const refused = items.filter((i) => outbox.REFUSED.has(i.state)).length;
+    // A refused visit is not "sent": the server has nothing of it.
+    mount(status, unsent ? t("phone.outbox_unsent", { n: unsent })
+      : refused ? t("phone.outbox_refused", { n: refused }) : t("phone.outbox_all_sent"));
     mount(list, items.length ? items.map((item) => h("li", { class: "card outbox-item", "data-client-id": item.client_id, "data-state": item.state },
       h("div", { class: "row spread" },
         h("strong", {}, item.target.name),

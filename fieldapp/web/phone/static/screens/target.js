@@ -8,6 +8,7 @@ import * as store from "../store.js";
 import * as labels from "../labels.js";
 import * as position from "../position.js";
 import { drawMap } from "../map.js";
+import { load } from "./firms.js";
 
 const CLOSED_ISSUE_STATES = new Set(["closed", "rejected", "merged", "resolved"]);
 
@@ -27,24 +28,29 @@ export async function show(root, app, kind, id) {
                             "aria-label": t("phone.map_label") });
   const fileButton = h("a", { class: "btn btn-primary btn-block", href: `#/file/${kind}/${id}`,
                               id: "file-visit" }, t("phone.file_visit"));
-  const head = h("section", { class: "card" },
-    h("div", { class: "row" },
+  const due = h("div", { class: "row", id: "due" });
+  const facts = h("dl", { class: "facts" });
+  // This period's state; drawn again after a stage move, which starts a new stage's slot.
+  const drawDue = () => {
+    mount(due,
       h("span", { class: `badge ${labels.DUE_BADGE[row.due_state] || ""}` }, labels.dueState(row.due_state)),
-      row.distance_m !== null ? h("span", { class: "muted" }, t("phone.distance_away", { distance: formatDistance(row.distance_m) })) : null),
-    h("dl", { class: "facts" },
+      row.distance_m !== null ? h("span", { class: "muted" }, t("phone.distance_away", { distance: formatDistance(row.distance_m) })) : null);
+    mount(facts,
       h("dt", {}, t("phone.period")), h("dd", {}, periodText(row)),
       h("dt", {}, t("phone.last_countable")), h("dd", {}, row.last_visit_at ? formatDateTime(row.last_visit_at) : t("phone.never_visited")),
       h("dt", {}, t("phone.sites")), h("dd", {}, row.sites.length
         ? row.sites.map((s) => `${s.name || t("phone.site")}（${t("phone.radius", { r: Math.round(s.radius_m) })}）`).join("；")
-        : t("phone.no_site"))),
-    mapBox, fileButton);
+        : t("phone.no_site")));
+  };
+  drawDue();
+  const head = h("section", { class: "card" }, due, facts, mapBox, fileButton);
   const stageBox = kind === "project" ? h("section", { class: "card", id: "stage" }) : null;
   const visitsBox = h("section", { class: "card", id: "my-visits" },
     h("h2", {}, t("phone.my_last_visits")), h("p", { class: "muted" }, t("common.loading")));
   const issuesBox = kind === "firm" ? h("section", { class: "card", id: "open-issues" },
     h("h2", {}, t("phone.open_issues")), h("p", { class: "muted" }, t("common.loading"))) : null;
   root.append(...[head, stageBox, visitsBox, issuesBox].filter(Boolean));
-  if (stageBox) drawStage(stageBox, row, app);
+  if (stageBox) drawStage(stageBox, row, drawDue);
 
   const here = await position.once();
   let boundaries = [];
@@ -86,7 +92,24 @@ function periodText(row) {
   return `${formatDate(slot.start)} – ${formatDate(slot.end)}`;
 }
 
-function drawStage(box, row, app) {
+// After a stage move: the row as the server now counts it (the new stage is owed a visit);
+// the local stage change stands if the list cannot be read.
+async function renewRow(row, stage) {
+  row.stage = stage;
+  try {
+    const { list } = await load();
+    Object.assign(row, list.items.find((x) => x.target_kind === "project" && x.target_id === row.target_id) || {});
+  } catch (err) {
+    const cached = await store.cached("assignments");
+    const r = cached?.value.items.find((x) => x.target_kind === "project" && x.target_id === row.target_id);
+    if (r) {
+      r.stage = stage;
+      await store.cache("assignments", cached.value);
+    }
+  }
+}
+
+function drawStage(box, row, onMoved) {
   const at = labels.STAGES.indexOf(row.stage);
   const next = labels.STAGES[at + 1];
   const steps = h("ol", { class: "stages" }, labels.STAGES.map((s, i) =>
@@ -102,15 +125,10 @@ function drawStage(box, row, app) {
           confirm.hidden = true;
           try {
             const project = await api(`/projects/${row.target_id}/stage`, { method: "POST", body: { to_stage: next } });
-            row.stage = project.stage;
-            const cached = await store.cached("assignments");
-            if (cached) {
-              const r = cached.value.items.find((x) => x.target_kind === "project" && x.target_id === row.target_id);
-              if (r) r.stage = project.stage;
-              await store.cache("assignments", cached.value);
-            }
+            await renewRow(row, project.stage);
+            onMoved();
             mount(box);
-            drawStage(box, row, app);
+            drawStage(box, row, onMoved);
             box.querySelector("[aria-live]").append(h("div", { class: "notice notice-ok" }, t("phone.stage_moved", { stage: labels.stage(project.stage) })));
           } catch (err) {
             mount(message, h("div", { class: "notice notice-bad", role: "alert" }, err.explain()));
