@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import GATE, offset
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldapp import clock
 from fieldapp.credentials import service, tokens
@@ -201,3 +201,31 @@ def test_an_issue_raised_on_a_visit_comes_back_with_its_check_code_for_the_firm(
     tracked = client.post("/api/v1/track", json={"tracking_no": raised["tracking_no"],
                                                   "check_code": raised["check_code"]})
     assert tracked.status_code == 200 and tracked.get_json()["title"] == "二期用电容量不足"
+
+
+def test_an_offline_batch_answers_each_visits_issues_with_their_check_codes(
+        client, scene, as_):
+    from fieldapp.issues.checkcode import check_code
+    from models import Issue
+
+    with_issue = body(scene.firm, issues=[{"category": "power", "title": "变压器跳闸"}])
+    plain = body(scene.firm)
+    sent = {"visits": [with_issue, plain]}
+    first = client.post("/api/v1/visits/batch", json=sent, headers=as_("commissioner"))
+    assert first.status_code == 200, first.get_json()
+    results = first.get_json()["results"]
+    assert [r["result"] for r in results] == ["created", "created"]
+    stored = db.session.scalar(select(Issue).where(Issue.visit_id == results[0]["id"]))
+    assert (stored.title, stored.source, stored.firm_id) == ("变压器跳闸", "visit",
+                                                             scene.firm.id)
+    assert results[0]["issues"] == [{
+        "id": stored.id, "tracking_no": stored.tracking_no,
+        "check_code": check_code(stored.tracking_no), "category": "power",
+        "title": "变压器跳闸", "description": None, "state": "submitted"}]
+    assert results[1]["issues"] == []
+    # The phone sends the batch again after a lost answer: the same codes, no second issue.
+    again = client.post("/api/v1/visits/batch", json=sent, headers=as_("commissioner"))
+    replay = again.get_json()["results"][0]
+    assert replay["result"] == "duplicate" and replay["issues"] == results[0]["issues"]
+    assert db.session.scalar(select(func.count()).select_from(Issue).where(
+        Issue.visit_id == results[0]["id"])) == 1
