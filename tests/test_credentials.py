@@ -176,6 +176,28 @@ def test_a_confirmation_given_first_waits_for_the_visit_and_another_firm_cannot_
     assert db.session.get(Visit, visit["id"]).verdict == "verified"
 
 
+def test_a_replayed_expired_forged_or_revoked_credential_confirms_nothing(
+        client, scene, as_, app, monkeypatch):
+    cred = credential(client, as_)
+    file_visit(client, as_, scene.firm)
+    later = datetime.now(UTC) + timedelta(seconds=app.config["CREDENTIAL_TTL"] + 60)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    for sent in ({"token": cred["token"]}, {"short_code": cred["short_code"]}):
+        resp = client.post(CONFIRM, json=sent, headers=as_("firm1"))
+        assert resp.status_code == 422 and resp.get_json()["reason"] == "expired"
+        assert resp.get_json()["type"].endswith("credential-expired")
+    monkeypatch.undo()
+    uid, exp, mac = cred["token"].split(".")
+    forged = client.post(CONFIRM, json={"token": f"{uid}.{int(exp) + 3600}.{mac}"},
+                         headers=as_("firm1"))
+    assert forged.status_code == 422 and forged.get_json()["reason"] == "tampered"
+    db.session.get(User, scene.users["commissioner"].id).is_active = False
+    db.session.commit()
+    revoked = client.post(CONFIRM, json={"token": cred["token"]}, headers=as_("firm1"))
+    assert revoked.status_code == 422 and revoked.get_json()["reason"] == "revoked"
+    assert db.session.scalar(select(func.count()).select_from(FirmConfirmation)) == 0
+
+
 def test_firm_confirmed_does_not_outweigh_flags_about_doctored_evidence(client, scene, as_):
     mocked = file_visit(client, as_, scene.firm, offset(*GATE, 0, 2000))
     db.session.get(Visit, mocked["id"]).flags = ["mock_location"]
