@@ -2,6 +2,8 @@
 firm), and the firm's confirmation of a visit as second evidence beside GPS, on both
 databases."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -157,6 +159,11 @@ def test_the_firm_confirms_the_visit_and_it_shows_beside_gps_in_review_and_in_th
     row = next(r for r in report["rows"] if r["label"] == "Commissioner")
     assert (row["visits"], row["firm_confirmed"], row["firm_confirmed_share"]) == (1, 1, 1.0)
     assert report["total"]["firm_confirmed"] == 1
+    exported = client.get("/api/v1/stats/visit-rate", query_string={
+        "period": month, "group_by": "user", "format": "csv"}, headers=as_("a_manager"))
+    table = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    mine = next(r for r in table if r["分组 Group"] == "Commissioner")
+    assert float(mine["企业确认占比 Firm-confirmed share"]) == 1.0
 
 
 def test_a_confirmation_given_first_waits_for_the_visit_and_another_firm_cannot_use_it(
