@@ -2,11 +2,13 @@
 firm), and the firm's confirmation of a visit as second evidence beside GPS, on both
 databases."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import GATE, offset
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldapp import clock
 from fieldapp.credentials import service, tokens
@@ -157,6 +159,11 @@ def test_the_firm_confirms_the_visit_and_it_shows_beside_gps_in_review_and_in_th
     row = next(r for r in report["rows"] if r["label"] == "Commissioner")
     assert (row["visits"], row["firm_confirmed"], row["firm_confirmed_share"]) == (1, 1, 1.0)
     assert report["total"]["firm_confirmed"] == 1
+    exported = client.get("/api/v1/stats/visit-rate", query_string={
+        "period": month, "group_by": "user", "format": "csv"}, headers=as_("a_manager"))
+    table = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    mine = next(r for r in table if r["分组 Group"] == "Commissioner")
+    assert float(mine["企业确认占比 Firm-confirmed share"]) == 1.0
 
 
 def test_a_confirmation_given_first_waits_for_the_visit_and_another_firm_cannot_use_it(
@@ -174,6 +181,28 @@ def test_a_confirmation_given_first_waits_for_the_visit_and_another_firm_cannot_
     assert stored.visit_id == visit["id"] and stored.confirmed_by_id == scene.users["firm1"].id
     # A GPS confirmation never changes: the visit stays as GPS judged it.
     assert db.session.get(Visit, visit["id"]).verdict == "verified"
+
+
+def test_a_replayed_expired_forged_or_revoked_credential_confirms_nothing(
+        client, scene, as_, app, monkeypatch):
+    cred = credential(client, as_)
+    file_visit(client, as_, scene.firm)
+    later = datetime.now(UTC) + timedelta(seconds=app.config["CREDENTIAL_TTL"] + 60)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    for sent in ({"token": cred["token"]}, {"short_code": cred["short_code"]}):
+        resp = client.post(CONFIRM, json=sent, headers=as_("firm1"))
+        assert resp.status_code == 422 and resp.get_json()["reason"] == "expired"
+        assert resp.get_json()["type"].endswith("credential-expired")
+    monkeypatch.undo()
+    uid, exp, mac = cred["token"].split(".")
+    forged = client.post(CONFIRM, json={"token": f"{uid}.{int(exp) + 3600}.{mac}"},
+                         headers=as_("firm1"))
+    assert forged.status_code == 422 and forged.get_json()["reason"] == "tampered"
+    db.session.get(User, scene.users["commissioner"].id).is_active = False
+    db.session.commit()
+    revoked = client.post(CONFIRM, json={"token": cred["token"]}, headers=as_("firm1"))
+    assert revoked.status_code == 422 and revoked.get_json()["reason"] == "revoked"
+    assert db.session.scalar(select(func.count()).select_from(FirmConfirmation)) == 0
 
 
 def test_firm_confirmed_does_not_outweigh_flags_about_doctored_evidence(client, scene, as_):
@@ -201,3 +230,31 @@ def test_an_issue_raised_on_a_visit_comes_back_with_its_check_code_for_the_firm(
     tracked = client.post("/api/v1/track", json={"tracking_no": raised["tracking_no"],
                                                   "check_code": raised["check_code"]})
     assert tracked.status_code == 200 and tracked.get_json()["title"] == "二期用电容量不足"
+
+
+def test_an_offline_batch_answers_each_visits_issues_with_their_check_codes(
+        client, scene, as_):
+    from fieldapp.issues.checkcode import check_code
+    from models import Issue
+
+    with_issue = body(scene.firm, issues=[{"category": "power", "title": "变压器跳闸"}])
+    plain = body(scene.firm)
+    sent = {"visits": [with_issue, plain]}
+    first = client.post("/api/v1/visits/batch", json=sent, headers=as_("commissioner"))
+    assert first.status_code == 200, first.get_json()
+    results = first.get_json()["results"]
+    assert [r["result"] for r in results] == ["created", "created"]
+    stored = db.session.scalar(select(Issue).where(Issue.visit_id == results[0]["id"]))
+    assert (stored.title, stored.source, stored.firm_id) == ("变压器跳闸", "visit",
+                                                             scene.firm.id)
+    assert results[0]["issues"] == [{
+        "id": stored.id, "tracking_no": stored.tracking_no,
+        "check_code": check_code(stored.tracking_no), "category": "power",
+        "title": "变压器跳闸", "description": None, "state": "submitted"}]
+    assert results[1]["issues"] == []
+    # The phone sends the batch again after a lost answer: the same codes, no second issue.
+    again = client.post("/api/v1/visits/batch", json=sent, headers=as_("commissioner"))
+    replay = again.get_json()["results"][0]
+    assert replay["result"] == "duplicate" and replay["issues"] == results[0]["issues"]
+    assert db.session.scalar(select(func.count()).select_from(Issue).where(
+        Issue.visit_id == results[0]["id"])) == 1

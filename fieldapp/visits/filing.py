@@ -44,7 +44,7 @@ from fieldapp.credentials.service import link_new_visit
 from fieldapp.errors import Problem, flatten_messages
 from fieldapp.extensions import CONTROL_CHARACTER_MESSAGE, control_character_paths, db
 from fieldapp.issues.service import new_issue
-from fieldapp.visits.schemas import VisitCreate, verification_of
+from fieldapp.visits.schemas import VisitCreate, raised_issues_of, verification_of
 from geo import (
     DEFAULT_INTEGRITY_POLICY,
     Fix,
@@ -336,7 +336,8 @@ def file_batch(principal: Principal, raws: list) -> dict:
             loaded = schema.load(raw)
             visit, created = file_visit(principal, loaded, offline=raw.get("offline", True))
             item.update(result="created" if created else "duplicate", id=visit.id,
-                        status=201 if created else 200, verification=verification_of(visit))
+                        status=201 if created else 200, verification=verification_of(visit),
+                        issues=raised_issues_of(visit))
         except ValidationError as exc:
             item.update(result="invalid", status=422, errors=flatten_messages(exc.messages))
         except IntegrityError:

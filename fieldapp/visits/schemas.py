@@ -221,6 +221,14 @@ def verification_of(visit) -> dict:
     return _VERIFICATION.dump(visit)
 
 
+_RAISED = RaisedIssueOut(many=True)
+
+
+def raised_issues_of(visit) -> list[dict]:
+    """The issues raised on the visit, each with the check code the visitor hands the firm."""
+    return _RAISED.dump(visit.raised_issues)
+
+
 class VisitOut(Schema):
     """A visit with its verification."""
 
@@ -257,6 +265,9 @@ class BatchItemOut(Schema):
     id = fields.Integer(allow_none=True)
     status = fields.Integer(metadata={"description": "the HTTP status a single filing gets"})
     verification = fields.Dict(allow_none=True)
+    issues = fields.List(fields.Dict(), metadata={
+        "description": "created or duplicate: the issues raised on the visit, each with its "
+                       "tracking number and check code (查询码) to hand to the firm"})
     errors = fields.Dict(allow_none=True)
     detail = fields.String(allow_none=True)
 

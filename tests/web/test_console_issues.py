@@ -102,3 +102,24 @@ def test_a_rejection_without_a_public_reason_is_refused_and_nothing_changes(desk
     desk.get_by_text("请检查：理由/说明（企业可见）").wait_for()
     with live_server.db() as session:
         assert session.get(Issue, raised["id"]).state == "submitted"
+
+
+def test_staff_see_the_check_code_to_read_out_to_a_firm_that_phoned_in(desk, live_server):
+    from fieldapp.issues.checkcode import check_code
+    from models import User
+
+    with live_server.db() as session:
+        firm_id = session.scalar(select(User.firm_id).where(User.username == "firm"))
+    raised = Api(live_server.url, *MANAGER).post("/issues", {
+        "firm_id": firm_id, "category": "water", "title": "12345：厂区停水", "source": "hotline"})
+    with live_server.db() as session:
+        stored = session.get(Issue, raised["id"])
+        assert (stored.source, stored.firm_id) == ("hotline", firm_id)
+    with live_server.app.app_context():
+        code = check_code(raised["tracking_no"])
+    log_in(desk, live_server.url, "dispatch", *MANAGER)
+    desk.locator(f'#issues tr[data-issue="{raised["id"]}"] button').click()
+    desk.locator(f'#issue-detail[data-issue="{raised["id"]}"]').wait_for()
+    assert desk.locator("#issue-check-code").inner_text() == code == raised["check_code"]
+    assert "查询码" in desk.locator("#issue-detail .facts").inner_text()
+    assert desk.console_errors == []

@@ -122,3 +122,58 @@ def test_a_handler_is_not_offered_the_review_queue(desk, live_server):
     assert refused.value.code in (403, 404)
     with live_server.db() as session:
         assert session.get(Visit, visit_id).status == "needs_review"
+
+
+def test_a_firm_confirmed_visit_shows_it_in_review_is_approved_for_it_and_counts_in_the_rate(
+        desk, live_server):
+    import uuid
+    from datetime import UTC, datetime
+
+    from geoalchemy2.shape import to_shape
+    from sqlalchemy import select
+
+    from models import FirmConfirmation, Site, User
+    from tests.web.test_firm_track import Api as Client
+
+    client = Client(live_server.app)
+    with live_server.db() as session:
+        firm_id = session.scalar(select(User.firm_id).where(User.username == "firm"))
+        visitor_id = session.scalar(select(User.id).where(User.username == "commissioner"))
+        gate = to_shape(session.scalar(select(Site).where(Site.firm_id == firm_id)).point)
+    far = client.post("/visits", "commissioner", {
+        "client_id": str(uuid.uuid4()), "firm_id": firm_id,
+        "captured_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "position": {"lat": gate.y + 0.03, "lon": gate.x, "accuracy_m": 15}})  # 3 km away
+    assert far["status"] == "needs_review"
+    credential = client.post("/me/credential", "commissioner", {})
+    client.post("/credentials/confirm", "firm", {"token": credential["token"],
+                                                 "rating": "satisfied"})
+
+    log_in(desk, live_server.url, f"review?visit={far['id']}", *MANAGER)
+    desk.locator(".ev-fix-point").wait_for()
+    facts = desk.locator("#ev-facts").inner_text()
+    assert "超出范围" in facts and "企业已确认到访" in facts and "满意" in facts
+    shot(desk, "console-review-firm-confirmed")
+    desk.select_option("#reason", "firm_confirmed")
+    desk.click("#approve")
+    desk.wait_for_function(
+        "id => !document.querySelector(`#queue button[data-visit='${id}']`)", arg=far["id"])
+    with live_server.db() as session:
+        visit = session.get(Visit, far["id"])
+        assert visit.status == "approved" and visit.verdict == "out_of_range"
+        assert [(r.decision, r.reason_code) for r in visit.reviews] == [
+            ("approve", "firm_confirmed")]
+        assert session.scalar(select(FirmConfirmation.visit_id).where(
+            FirmConfirmation.visitor_id == visitor_id)) == far["id"]
+
+    period = far["captured_at"][:7]
+    row = next(r for r in Api(live_server.url, *MANAGER).get(
+        "/stats/visit-rate", period=period, group_by="user")["rows"] if r["group"] == visitor_id)
+    assert row["firm_confirmed"] >= 1
+    desk.goto(f"{live_server.url}/console/visit-rate?period={period}&group_by=user")
+    cells = desk.locator(f"#report tbody tr[data-group='{visitor_id}'] td")
+    cells.first.wait_for()
+    assert "企业确认占比" in desk.locator("#report thead").inner_text()
+    assert cells.last.inner_text() == percent(row["firm_confirmed_share"])
+    assert_accessible(desk, context="visit rate with the firm-confirmed share")
+    assert desk.console_errors == []

@@ -96,3 +96,44 @@ def test_a_firm_raises_an_issue_with_a_photo_and_rates_its_resolution(page, live
     # Expected failed loads only: no session cookie at first (401), the text file (415).
     expected = ("status of 401", "status of 415")
     assert [e for e in page.console_errors if not any(x in e for x in expected)] == []
+
+
+def test_my_firms_issues_are_newest_first_with_deadline_and_the_overdue_flag(page, live_server):
+    from datetime import timedelta
+
+    from fieldapp import clock
+    from fieldapp.issues.job import tick
+    from models import User
+
+    api = Api(live_server.app)
+    with live_server.db() as session:
+        firm_id = session.scalar(select(User.firm_id).where(User.username == "firm"))
+    late = api.post("/issues", "firm", {"firm_id": firm_id, "category": "power",
+                                         "title": "停电三天无人答复"})
+    newest = api.post("/issues", "firm", {"firm_id": firm_id, "category": "power",
+                                           "title": "新建厂房接电"})
+    # The response deadline passes; the job (as cron runs it) flags the issue overdue.
+    with live_server.db() as session:
+        issue = session.get(Issue, late["id"])
+        issue.response_due_at = clock.now() - timedelta(hours=1)
+        session.commit()
+    with live_server.app.app_context():
+        tick()
+    with live_server.db() as session:
+        assert session.get(Issue, late["id"]).overdue is True
+        expected = [no for no, in session.execute(select(Issue.tracking_no).where(
+            Issue.firm_id == firm_id).order_by(Issue.created_at.desc(), Issue.id.desc()))]
+    page.goto(f"{page.base}/firm/")
+    page.get_by_label("用户名").fill("firm")
+    page.get_by_label("密码").fill("fieldapp-firm")
+    page.get_by_role("button", name="登录").click()
+    cards = page.locator(".issue-card")
+    cards.first.wait_for()
+    shown = [c.get_attribute("data-tracking-no") for c in cards.all()]
+    assert shown == expected and shown[0] == newest["tracking_no"]
+    overdue = page.locator(f".issue-card[data-tracking-no='{late['tracking_no']}']")
+    assert "已超期" in overdue.inner_text() and "时限" in overdue.inner_text()
+    assert "已超期" not in page.locator(
+        f".issue-card[data-tracking-no='{newest['tracking_no']}']").inner_text()
+    assert_accessible(page, context="list with an overdue issue")
+    shot(page, "firm-issues-overdue")

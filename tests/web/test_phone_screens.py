@@ -96,6 +96,43 @@ def test_a_verified_visit_at_the_site_is_accepted_and_stored(page, context, live
     assert stored.distance_m == pytest.approx(20, abs=1) or target.boundary
 
 
+def test_an_issue_raised_on_a_visit_shows_its_number_and_check_code_to_hand_to_the_firm(
+        page, context, live_server):
+    from sqlalchemy import select
+
+    from fieldapp.issues.checkcode import check_code
+    from models import Issue
+
+    target = next(t for t in targets_of(live_server, "commissioner") if t.kind == "firm")
+    at(context, *offset(target.lat, target.lon, 180, 15))
+    log_in(page)
+    page.goto(f"{page.base}/app/#/file/firm/{target.id}")
+    page.locator("#submit:not([disabled])").wait_for()
+    page.locator("#add-issue").click()
+    page.get_by_label("类别").select_option("power")
+    page.get_by_label("诉求内容").fill("二期厂房用电容量不足")
+    page.locator("#submit").click()
+    line = page.locator("#raised-issues .issue-line")
+    line.wait_for()
+    number = line.locator(".raised-no").inner_text()
+    code = line.locator(".raised-code").inner_text()
+    assert "请把受理编号和查询码交给企业" in page.locator("#raised-issues").inner_text()
+    shot(page, "phone-result-issue-code")
+    assert_accessible(page, context="on the result with an issue")
+    visit = visit_rows(live_server, "commissioner")[-1]
+    with live_server.db() as session:
+        stored = session.scalar(select(Issue).where(Issue.tracking_no == number))
+        assert (stored.visit_id, stored.firm_id, stored.title, stored.source) == (
+            visit.id, target.id, "二期厂房用电容量不足", "visit")
+    with live_server.app.app_context():
+        assert code == check_code(number)
+    # The firm follows it at /track with what the visitor handed over.
+    page.goto(f"{page.base}/track#no={number}&code={code}")
+    page.locator(".step-current .step-label").get_by_text("已提交", exact=True).wait_for()
+    # Expected failed load only: /track asks whether a firm user is logged in (401).
+    assert [e for e in page.console_errors if "status of 401" not in e] == []
+
+
 def test_from_400_metres_away_the_visit_needs_review_and_says_why(page, context, live_server):
     target = next(t for t in targets_of(live_server, "commissioner") if not t.boundary)
     at(context, *offset(target.lat, target.lon, 0, 400))

@@ -186,6 +186,9 @@ export async function show(id) {
     el("p", { class: "notice", role: "status" }, t("console.issue_summary", {
       firm: issue.firm_name, category: ctx.categories.get(issue.category) ?? issue.category })),
     el("dl", { class: "facts" },
+      // The check code (查询码) with the number: staff read both out to a firm that phoned or
+      // wrote in, which then follows the issue at /track without an account.
+      el("dt", {}, t("console.check_code")), el("dd", { id: "issue-check-code" }, issue.check_code),
       el("dt", {}, t("console.col_department")), el("dd", {}, ctx.departments.get(issue.department_id) ?? t("common.none")),
       el("dt", {}, t("console.col_deadline")), el("dd", {}, countdown(issue)),
       el("dt", {}, t("console.col_supervision")), el("dd", {}, issue.supervision_level

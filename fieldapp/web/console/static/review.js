@@ -13,7 +13,7 @@ const FLAGS = ["mock_location", "accuracy_implausible", "impossible_travel", "sa
   "repeated_fix", "clock_skew", "stale_fix", "accuracy_missing", "accuracy_too_coarse",
   "manual_position", "photo_time_mismatch", "photo_location_mismatch", "photo_reused"];
 const REASONS = ["device_location_wrong", "no_signal", "met_at_other_address", "site_outdated",
-  "verified_by_photo", "not_visited", "duplicate", "wrong_firm", "other"];
+  "verified_by_photo", "not_visited", "duplicate", "wrong_firm", "firm_confirmed", "other"];
 const COLOURS = { site: "#1a4f8b", fix: "#c8102e" };
 
 let L = null;
@@ -171,6 +171,7 @@ async function select(id) {
     ...fact(t("console.accuracy"), formatDistance(v.accuracy_m)),
     ...fact(t("console.source"), `${visit.position?.source ?? ""} · ${visit.position?.crs ?? ""}`),
     ...fact(t("console.site_version"), String(v.site_version)),
+    ...fact(t("console.firm_confirmation"), firmConfirmation(v.firm_confirmation)),
     ...fact(t("console.notes"), visit.notes || t("common.none")));
   const explained = [];
   if (v.verdict !== "verified") explained.push(el("li", {}, t(`console.explain_${v.verdict}`)));
@@ -189,6 +190,13 @@ async function select(id) {
   $("note").value = "";
   drawMap(await siteGeometry(visit), visit);
   await Promise.all([neighbours(visit), photos(visit)]);
+}
+
+// The firm's own confirmation (second evidence beside GPS): when, and its optional rating.
+function firmConfirmation(c) {
+  if (!c) return t("console.firm_not_confirmed");
+  const when = t("console.firm_confirmed_at", { time: formatDateTime(c.confirmed_at) });
+  return c.rating ? `${when} · ${t(`console.visit_rating_${c.rating}`)}` : when;
 }
 
 async function decide(decision) {

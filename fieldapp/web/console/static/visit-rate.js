@@ -7,7 +7,8 @@ import { api, clearError, download, el, monthOf, percent, showError, start, t, t
 import { formatDate, formatDateTime, formatDistance } from "/web/static/format.js";
 
 const $ = (id) => document.getElementById(id);
-const COLUMNS = ["rate", "due", "met", "pending", "open", "visits", "pending_review"];
+const COLUMNS = ["rate", "due", "met", "pending", "open", "visits", "pending_review",
+  "firm_confirmed_share"];
 let state = {};
 let me = null;
 let sort = { key: "rate", dir: 1 };
@@ -109,6 +110,7 @@ function cell(key, row) {
     bar.firstChild.style.width = `${Math.round((row.rate || 0) * 100)}%`;
     return el("td", { class: "num" }, percent(row.rate), bar);
   }
+  if (key === "firm_confirmed_share") return el("td", { class: "num" }, percent(row[key]));
   return el("td", { class: "num" }, row[key]);
 }
 
@@ -133,7 +135,8 @@ function drawReport() {
   });
   const labels = { rate: t("console.col_rate"), due: t("console.col_due"), met: t("console.col_met"),
     pending: t("console.col_pending"), open: t("console.col_open"), visits: t("console.col_visits"),
-    pending_review: t("console.col_pending_review") };
+    pending_review: t("console.col_pending_review"),
+    firm_confirmed_share: t("console.col_firm_confirmed_share") };
   const body = rows.map((row) => el("tr", { dataset: { group: row.group ?? "" } },
     el("td", {}, el("button", { type: "button", class: "btn-link", onclick: () => drill(row) },
       row.label)),

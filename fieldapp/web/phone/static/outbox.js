@@ -107,9 +107,11 @@ function errorOf(err) {
            errors: err.problem?.errors || null, text: err.explain() };
 }
 
-async function stored(item, id, verification) {
+// Kept with the item: the verdict, and the issues raised with their tracking numbers and
+// check codes, which the visitor hands to the firm (the result screen shows them).
+async function stored(item, id, verification, issues) {
   await store.updateItem(item.client_id, { state: "stored", visit_id: id, verification,
-                                           error: null });
+                                           issues: issues || [], error: null });
 }
 
 // A visit sent again after a failed attempt was not filed live: say so, so the server relaxes
@@ -121,7 +123,7 @@ function bodyOf(item) {
 async function sendOne(item) {
   try {
     const visit = await api("/visits", { method: "POST", body: bodyOf(item) });
-    await stored(item, visit.id, visit.verification);
+    await stored(item, visit.id, visit.verification, visit.issues);
   } catch (err) {
     if (err.transient || err.status === 401 || !err.status) throw err;
     await store.updateItem(item.client_id, {
@@ -139,7 +141,7 @@ async function sendBatch(batch) {
   for (const result of answer.results) {
     const item = batch[result.index];
     if (result.result === "created" || result.result === "duplicate") {
-      await stored(item, result.id, result.verification);
+      await stored(item, result.id, result.verification, result.issues);
     } else {
       await store.updateItem(item.client_id, {
         state: RESULT_STATE[result.result] || "rejected", visit_id: result.id ?? null,

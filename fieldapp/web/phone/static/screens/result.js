@@ -7,6 +7,20 @@ import * as store from "../store.js";
 import * as labels from "../labels.js";
 import { explainRefusal } from "../refusal.js";
 
+// The issues raised on the visit, each with its tracking number and check code: the visitor
+// hands both to the firm, which then follows the issue at /track without an account.
+function raised(issues) {
+  if (!issues.length) return null;
+  return h("div", { id: "raised-issues" },
+    h("h3", {}, t("phone.raised_title")),
+    h("ul", { class: "list" }, issues.map((i) => h("li", { class: "issue-line", "data-tracking-no": i.tracking_no },
+      h("div", {}, i.title),
+      h("dl", { class: "facts" },
+        h("dt", {}, t("phone.raised_tracking_no")), h("dd", { class: "raised-no" }, i.tracking_no),
+        h("dt", {}, t("phone.raised_check_code")), h("dd", { class: "raised-code" }, i.check_code))))),
+    h("p", { class: "hint" }, t("phone.raised_hand_over", { path: "/track" })));
+}
+
 export function explain(item) {
   const v = item.verification;
   if (item.state === "stored" && v) {
@@ -25,7 +39,8 @@ export function explain(item) {
       v.flags.length ? h("div", {}, h("h3", {}, t("phone.flags_title")),
         h("ul", { class: "flags", id: "flags" }, v.flags.map((f) => h("li", { "data-flag": f }, labels.flag(f))))) : null,
       item.photos.length ? h("p", { class: "muted" }, t("phone.photos_state", {
-        done: item.photos.filter((p) => p.state === "uploaded").length, total: item.photos.length })) : null);
+        done: item.photos.filter((p) => p.state === "uploaded").length, total: item.photos.length })) : null,
+      raised(item.issues || []));
   }
   if (item.state === "rejected" || item.state === "conflict") {
     return h("div", { class: "notice notice-bad", id: "verdict" },
