@@ -35,6 +35,9 @@ DEFAULTS: dict[str, object] = {
     "SITE_POINT_MAX_OUTSIDE_M": 1000.0,
     # Most features one GeoJSON map response holds (page through more with page=).
     "GEOJSON_MAX_FEATURES": 5000,
+    # Most firms one coverage map (GET /stats/coverage.geojson) draws; a scope with more due
+    # is refused (422 on org_unit_id: choose a smaller unit). 10^5 points are ≈15 MB of JSON.
+    "COVERAGE_MAX_FIRMS": 100_000,
     # Visits: most per batch upload, issues per visit; how far in the future (device clock
     # running fast) and how old (offline for days) a capture time may be.
     "VISIT_BATCH_MAX": 200,

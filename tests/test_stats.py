@@ -380,6 +380,23 @@ def test_the_coverage_map(client, scene, as_):
     assert {f["properties"]["open"] for f in running["features"]} == {1}
 
 
+def test_a_coverage_map_too_large_to_draw_asks_for_a_smaller_unit(app, client, scene, as_,
+                                                                   world):
+    for unit in (world.county_a, world.county_a, world.park_a):
+        scene.assign("c1", scene.firm(unit=unit))
+    app.config["COVERAGE_MAX_FIRMS"] = 2
+    whole = client.get("/api/v1/stats/coverage.geojson", query_string={"period": "2026-10"},
+                       headers=as_("a_manager"))
+    assert whole.status_code == 422 and whole.mimetype == "application/problem+json"
+    assert "smaller unit" in whole.get_json()["errors"]["org_unit_id"][0]
+    park = client.get("/api/v1/stats/coverage.geojson", headers=as_("a_manager"),
+                      query_string={"period": "2026-10", "org_unit_id": world.park_a.id})
+    assert park.status_code == 200 and len(park.get_json()["features"]) == 1
+    app.config["COVERAGE_MAX_FIRMS"] = 3
+    assert len(client.get("/api/v1/stats/coverage.geojson", query_string={"period": "2026-10"},
+                          headers=as_("a_manager")).get_json()["features"]) == 3
+
+
 def test_the_coverage_map_places_a_firm_at_its_first_active_site(client, scene, as_):
     moved, closed_down = scene.firm(), scene.firm()
     moved.sites[0].is_active = False

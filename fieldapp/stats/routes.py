@@ -183,8 +183,9 @@ class Coverage(MethodView):
     def get(self, args):
         """Firms with slots due in the period as GeoJSON points (first active site, WGS-84)
         with ``due``, ``met``, ``pending``, ``open`` (slots still running) and ``last_visit``
-        properties, for a map coloured by
-        coverage."""
+        properties, for a map coloured by coverage. At most ``FIELDAPP_COVERAGE_MAX_FIRMS``
+        firms (default 100,000): a scope with more due is a 422 on ``org_unit_id`` asking for
+        a smaller unit."""
         body = coverage(current_principal(), args["period"], args.get("org_unit_id"))
         resp = jsonify(plain(body))
         resp.mimetype = "application/geo+json"

@@ -23,6 +23,7 @@ form the ``untagged`` row; projects the ``project`` row).
 from collections import defaultdict
 from datetime import date, timedelta
 
+from flask import current_app
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Integer, case, cast, func, literal_column, select
 
@@ -309,7 +310,9 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
 
     One query joining the per-firm counts to the firms, each firm's point its first active
     site's (else its first site's): a list of ids would pass PostgreSQL's 65,535 parameters
-    at province scale, and entities with their sites cost seconds per 10^5 firms."""
+    at province scale, and entities with their sites cost seconds per 10^5 firms. A scope with
+    more than ``COVERAGE_MAX_FIRMS`` firms due is refused rather than sent (at 10^6 firms the
+    answer would be ~150 MB, more than a browser draws)."""
     root = report_root(principal, org_unit_id)
     counts = (select(VisitSlot.firm_id, *_slot_measures(clock.today()),
                      func.max(VisitSlot.last_visit_at).label("last_visit"))
@@ -319,9 +322,13 @@ def coverage(principal: Principal, period: Period, org_unit_id: int | None = Non
     point = (select(Site.point).where(Site.firm_id == Firm.id)
              .order_by(Site.is_active.desc(), Site.id).limit(1)
              .correlate(Firm).scalar_subquery())
+    most = current_app.config["COVERAGE_MAX_FIRMS"]
     rows = db.session.execute(
         select(Firm.id, Firm.name, Firm.org_unit_id, point.label("point"), counts)
-        .join(counts, counts.c.firm_id == Firm.id).order_by(Firm.id))
+        .join(counts, counts.c.firm_id == Firm.id).order_by(Firm.id).limit(most + 1)).all()
+    if len(rows) > most:
+        raise Problem.invalid("org_unit_id", f"More than {most} firms are due in this scope: "
+                              "too many for one map; choose a smaller unit.")
     features = []
     for r in rows:
         shape = None if r.point is None else to_shape(r.point)

@@ -191,6 +191,30 @@ def test_the_coverage_map_draws_every_due_firm_in_its_colour_with_a_card(desk, l
     assert desk.console_errors == []
 
 
+def test_a_scope_too_large_for_one_map_asks_for_a_unit_then_draws_it(desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    whole = api.get("/stats/coverage.geojson", period="2026-11")["features"]
+    sizes = {u: len(api.get("/stats/coverage.geojson", period="2026-11", org_unit_id=u)["features"])
+             for u in {f["properties"]["org_unit_id"] for f in whole}}
+    unit, size = min(sizes.items(), key=lambda kv: kv[1])
+    assert 0 < size < len(whole)
+    live_server.app.config["COVERAGE_MAX_FIRMS"] = len(whole) - 1
+    try:
+        log_in(desk, live_server.url, "coverage", *MANAGER)
+        desk.locator("#page-error:not([hidden])").wait_for()
+        assert "选择下级单位" in desk.locator("#page-error").inner_text()
+        assert desk.locator("path.firm").count() == 0
+        desk.fill("#c-period", "2026-11")
+        desk.select_option("#c-unit", str(unit))
+        desk.click("#coverage-filter button[type=submit]")
+        desk.locator("#coverage-legend li").first.wait_for()
+        assert desk.locator("#page-error").is_hidden()
+        assert desk.locator("path.firm").count() == size
+    finally:
+        live_server.app.config["COVERAGE_MAX_FIRMS"] = 100_000
+    assert desk.console_errors == []
+
+
 def test_on_a_tablet_the_pages_fit_the_width(desk, live_server):
     desk.set_viewport_size({"width": 820, "height": 1180})
     log_in(desk, live_server.url, "visit-rate?period=2026-11", *MANAGER)

@@ -44,7 +44,18 @@ async function card(p) {
 async function load() {
   clearError();
   const period = $("c-period").value;
-  const data = await api("/stats/coverage.geojson", { query: { period, org_unit_id: $("c-unit").value } });
+  let data;
+  try {
+    data = await api("/stats/coverage.geojson", { query: { period, org_unit_id: $("c-unit").value } });
+  } catch (err) {
+    // The API refuses a scope with more firms due than one map can draw: ask for a smaller unit.
+    if (err.status !== 422 || !err.problem?.errors?.org_unit_id) throw err;
+    layer.clearLayers();
+    $("coverage-legend").replaceChildren();
+    showError(t("console.coverage_too_many"));
+    $("c-unit").focus();
+    return;
+  }
   const counts = { met: 0, pending: 0, open: 0, unmet: 0 };
   layer.clearLayers();
   // SVG keeps each firm an element (its own focus and tooltip, countable by tests); past
