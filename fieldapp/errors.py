@@ -16,6 +16,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://fieldapp.example/problems/"
+# Every 404 has this one type, whatever said "not found": the router (an unknown path, an id
+# beyond the path converter's range), a row that does not exist or lies outside the caller's
+# scope (the same answer, so ids do not leak), a tracking number and code that do not match.
+NOT_FOUND = "not-found"
+_SLUG_OF_STATUS = {404: NOT_FOUND}
 DATABASE_RETRY_AFTER_S = 5
 
 
@@ -36,12 +41,17 @@ class Problem(HTTPException):
         """422 ``validation``: ``message`` about ``field``, or ``errors`` about several."""
         return cls(422, _DETAILS[422], slug="validation", errors=errors or {field: [message]})
 
+    @classmethod
+    def not_found(cls, detail: str = "Not found.") -> "Problem":
+        """404 ``not-found`` (``NOT_FOUND``), with ``detail`` saying what was looked for."""
+        return cls(404, detail, slug=NOT_FOUND)
+
 
 def problem(status: int, detail: str, *, slug: str | None = None,
             errors: dict[str, list[str]] | None = None, headers=None, **extra):
     """Build a problem+json response."""
     body = {
-        "type": PROBLEM_TYPE_BASE + (slug or str(status)),
+        "type": PROBLEM_TYPE_BASE + (slug or _SLUG_OF_STATUS.get(status) or str(status)),
         "title": HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": detail,
@@ -132,7 +142,7 @@ def refuse_control_characters_in_path():
     """A path naming a tracking number or a category with a NUL in it names nothing: 404 on
     both databases (PostgreSQL refused the NUL in its query, SQLite searched for it)."""
     if any(ord(c) < 32 or ord(c) == 127 for c in request.path):
-        raise Problem(404, "Not found.", slug="not-found")
+        raise Problem.not_found()
 
 
 def options_without_body(response):
