@@ -145,12 +145,16 @@ def refuse_control_characters_in_path():
         raise Problem.not_found()
 
 
-def options_without_body(response):
-    """Flask answers OPTIONS itself with 200 and an empty ``text/html`` body: answer 204 with
-    ``Allow`` and no body, so nothing claims to be HTML (or anything else)."""
+def no_content_without_type(response):
+    """A 204 carries no body, so it names no type (RFC 9110 §15.3.5, §8.3): flask-smorest's
+    ``@blp.response(204)`` labels it ``application/json`` all the same. Flask also answers OPTIONS
+    itself with 200 and an empty ``text/html`` body: that becomes 204 with ``Allow`` and no body,
+    so nothing claims to be HTML (or anything else)."""
     if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
         response.status_code = 204
-        del response.headers["Content-Type"]
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+        response.headers.pop("Content-Length", None)
     return response
 
 
@@ -158,7 +162,7 @@ def register_error_handlers(app, db) -> None:
     """The app-wide handlers; flask-smorest's Api routes HTTPExceptions to the same renderer.
     ``db`` (``fieldapp.extensions.db``) is passed in: extensions builds on this module, not the
     other way round."""
-    app.after_request(options_without_body)
+    app.after_request(no_content_without_type)
     app.before_request(refuse_control_characters_in_path)
 
     @app.errorhandler(IntegrityError)
