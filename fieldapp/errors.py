@@ -16,6 +16,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://fieldapp.example/problems/"
+# Every 404 has this one type, whatever said "not found": the router (an unknown path, an id
+# beyond the path converter's range), a row that does not exist or lies outside the caller's
+# scope (the same answer, so ids do not leak), a tracking number and code that do not match.
+NOT_FOUND = "not-found"
+_SLUG_OF_STATUS = {404: NOT_FOUND}
 DATABASE_RETRY_AFTER_S = 5
 
 
@@ -36,12 +41,17 @@ class Problem(HTTPException):
         """422 ``validation``: ``message`` about ``field``, or ``errors`` about several."""
         return cls(422, _DETAILS[422], slug="validation", errors=errors or {field: [message]})
 
+    @classmethod
+    def not_found(cls, detail: str = "Not found.") -> "Problem":
+        """404 ``not-found`` (``NOT_FOUND``), with ``detail`` saying what was looked for."""
+        return cls(404, detail, slug=NOT_FOUND)
+
 
 def problem(status: int, detail: str, *, slug: str | None = None,
             errors: dict[str, list[str]] | None = None, headers=None, **extra):
     """Build a problem+json response."""
     body = {
-        "type": PROBLEM_TYPE_BASE + (slug or str(status)),
+        "type": PROBLEM_TYPE_BASE + (slug or _SLUG_OF_STATUS.get(status) or str(status)),
         "title": HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": detail,
@@ -132,15 +142,19 @@ def refuse_control_characters_in_path():
     """A path naming a tracking number or a category with a NUL in it names nothing: 404 on
     both databases (PostgreSQL refused the NUL in its query, SQLite searched for it)."""
     if any(ord(c) < 32 or ord(c) == 127 for c in request.path):
-        raise Problem(404, "Not found.", slug="not-found")
+        raise Problem.not_found()
 
 
-def options_without_body(response):
-    """Flask answers OPTIONS itself with 200 and an empty ``text/html`` body: answer 204 with
-    ``Allow`` and no body, so nothing claims to be HTML (or anything else)."""
+def no_content_without_type(response):
+    """A 204 carries no body, so it names no type (RFC 9110 §15.3.5, §8.3): flask-smorest's
+    ``@blp.response(204)`` labels it ``application/json`` all the same. Flask also answers OPTIONS
+    itself with 200 and an empty ``text/html`` body: that becomes 204 with ``Allow`` and no body,
+    so nothing claims to be HTML (or anything else)."""
     if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
         response.status_code = 204
-        del response.headers["Content-Type"]
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+        response.headers.pop("Content-Length", None)
     return response
 
 
@@ -148,7 +162,7 @@ def register_error_handlers(app, db) -> None:
     """The app-wide handlers; flask-smorest's Api routes HTTPExceptions to the same renderer.
     ``db`` (``fieldapp.extensions.db``) is passed in: extensions builds on this module, not the
     other way round."""
-    app.after_request(options_without_body)
+    app.after_request(no_content_without_type)
     app.before_request(refuse_control_characters_in_path)
 
     @app.errorhandler(IntegrityError)

@@ -192,7 +192,7 @@ def scoped(model: type, principal: Principal):
 
 def not_found(model: type, id_) -> Problem:
     """The 404 for a row that does not exist or is out of the caller's scope (the same)."""
-    return Problem(404, f"No {model.__name__} {id_} here.", slug="not-found")
+    return Problem.not_found(f"No {model.__name__} {id_} here.")
 
 
 def get_visible(model: type, id_, principal: Principal):

@@ -11,6 +11,7 @@ from fieldapp import create_app
 from fieldapp.demo.registry import make_uscc
 from fieldapp.extensions import db
 from models import Firm, Issue, OrgUnit
+from tests.conftest import PASSWORD
 
 FIRMS = "/api/v1/firms"
 
@@ -126,6 +127,50 @@ def test_the_main_request_bodies_have_an_example_their_schema_takes(app, spec, m
     example = spec["paths"][path][method]["requestBody"]["content"]["application/json"][
         "example"]
     assert getattr(importlib.import_module(module), name)().validate(example) == {}
+
+
+def _no_content_calls(client, login):
+    """One real call of each operation that answers 204, keyed as the document names it."""
+    csrf = {"X-Fieldapp-CSRF": "1"}
+
+    def refresh_token():
+        resp = client.post("/api/v1/auth/token", json={"username": "admin", "password": PASSWORD})
+        return resp.get_json()["refresh_token"]
+
+    def web_session():
+        client.post("/api/v1/auth/session", json={"username": "admin", "password": PASSWORD},
+                    headers=csrf)
+        return client.delete("/api/v1/auth/session", headers=csrf)
+
+    return {
+        ("post", "/api/v1/auth/revoke"): lambda: client.post(
+            "/api/v1/auth/revoke", json={"refresh_token": refresh_token()}),
+        ("post", "/api/v1/auth/logout"): lambda: client.post(
+            "/api/v1/auth/logout", headers=login("admin")),
+        ("delete", "/api/v1/auth/session"): web_session,
+        ("post", "/api/v1/me/password"): lambda: client.post(
+            "/api/v1/me/password", headers=login("admin"),
+            json={"current_password": PASSWORD, "new_password": "a-new-long-passphrase-9"}),
+    }
+
+
+def test_every_204_has_no_body_and_no_content_type(client, admin, spec, login):
+    """RFC 9110: a 204 has no content, so nothing to name a type for — every operation the
+    document says answers 204, and OPTIONS, which Flask answers itself."""
+    calls = _no_content_calls(client, login)
+    documented = {(method, path) for path, method, op in _operations(spec)
+                  if "204" in op["responses"]}
+    assert documented == set(calls), "a 204 operation without a case here"
+    responses = {key: call() for key, call in calls.items()}
+    responses["options"] = client.options("/api/v1/firms")
+    for key, resp in responses.items():
+        assert resp.status_code == 204, (key, resp.get_data(as_text=True))
+        assert resp.get_data() == b"", key
+        assert "Content-Type" not in resp.headers, (key, resp.headers["Content-Type"])
+        assert "Content-Length" not in resp.headers or resp.headers["Content-Length"] == "0"
+    # The calls did their work (each one's effect has its own tests): e.g. the new password.
+    assert client.post("/api/v1/auth/token", json={
+        "username": "admin", "password": "a-new-long-passphrase-9"}).status_code == 200
 
 
 # --- 3: integers are bounded in the schema ----------------------------------------------------

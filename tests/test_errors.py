@@ -105,6 +105,36 @@ def test_unknown_id_is_a_404(client, admin):
     assert_problem(client.get(f"{USERS}/999999", headers=admin), 404)
 
 
+NOT_FOUND_TYPE = "https://fieldapp.example/problems/not-found"
+
+
+def test_every_kind_of_not_found_is_one_problem_type(client, scene, as_):
+    """Whatever said "not found" — the router, the path converter, the scope, a look-up by
+    number — a client sees one problem type, so it can treat every 404 alike."""
+    manager, admin = as_("a_manager"), as_("admin")
+    cases = {
+        "unknown path": client.get("/api/v1/no-such-thing", headers=manager),
+        "unknown page": client.get("/console/no-such-page"),
+        "unknown static file": client.get("/web/static/no-such-file.js"),
+        "out-of-scope id": client.get(f"/api/v1/firms/{scene.b_firm.id}", headers=manager),
+        "unknown id": client.get("/api/v1/firms/999999", headers=manager),
+        "id the path converter refuses": client.get(f"/api/v1/firms/{2**31}", headers=manager),
+        "id beyond 64 bits": client.get(f"/api/v1/users/{HUGE}", headers=admin),
+        "control character in the path": client.get("/api/v1/track/XY%00", headers=manager),
+        "tracking number out of scope": client.get("/api/v1/track/XY-2026-000001",
+                                                   headers=manager),
+        "tracking number and wrong code": client.post("/api/v1/track", json={
+            "tracking_no": "XY-2026-000001", "check_code": "AAAAAA"}),
+        "unknown category": client.patch("/api/v1/issue-categories/no-such-code",
+                                         json={"name": "无"}, headers=admin),
+    }
+    types = {name: assert_problem(resp, 404)["type"] for name, resp in cases.items()}
+    assert types == dict.fromkeys(cases, NOT_FOUND_TYPE)
+    # The firm in county B is there for its own manager: the 404 above was the scope's.
+    assert client.get(f"/api/v1/firms/{scene.b_firm.id}",
+                      headers=as_("b_manager")).status_code == 200
+
+
 def test_wrong_method_is_a_405_with_allow_header(client, admin):
     resp = client.delete(USERS, headers=admin)
     assert_problem(resp, 405)

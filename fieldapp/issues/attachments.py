@@ -87,5 +87,5 @@ def attachment_of(principal: Principal, issue_id: int, sha256: str) -> dict:
     issue = scope.get_visible(Issue, issue_id, principal)
     found = next((a for a in issue.attachments if a.get("sha256") == sha256), None)
     if found is None:
-        raise Problem(404, "No such attachment.", slug="not-found")
+        raise Problem.not_found("No such attachment.")
     return found

@@ -43,7 +43,7 @@ def update_category(code: str, data: dict) -> IssueCategory:
     """Change a category's name or service level; issues keep the deadlines they have."""
     category = db.session.get(IssueCategory, code)
     if category is None:
-        raise Problem(404, f"No category {code}.", slug="not-found")
+        raise Problem.not_found(f"No category {code}.")
     for name, value in data.items():
         setattr(category, name, value)
     db.session.commit()

@@ -96,7 +96,7 @@ def track(principal: Principal, tracking_no: str) -> dict:
     issue = db.session.scalar(scope.scoped(Issue, principal).where(
         Issue.tracking_no == tracking_no))
     if issue is None:
-        raise Problem(404, f"No issue {tracking_no} here.", slug="not-found")
+        raise Problem.not_found(f"No issue {tracking_no} here.")
     return timeline(issue)
 
 
@@ -111,5 +111,5 @@ def track_public(tracking_no: str, code: str) -> dict:
     issue = db.session.scalar(select(Issue).where(Issue.tracking_no == number))
     good = checkcode.matches(number, code)
     if issue is None or not good:
-        raise Problem(404, NO_MATCH, slug="not-found")
+        raise Problem.not_found(NO_MATCH)
     return timeline(issue)

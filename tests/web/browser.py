@@ -1,13 +1,25 @@
-"""Helpers for browser tests: screenshots and the axe-core accessibility check."""
+"""Helpers for browser tests: screenshots, the axe-core accessibility check, and how pages
+show an issue deadline."""
 
 import json
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from fieldapp.clock import LOCAL_TZ
 from fieldapp.web.vendor import VENDOR_DIR, static_path
 
 SCREENSHOTS = Path(os.environ.get("FIELDAPP_SCREENSHOT_DIR",
                                   Path(__file__).resolve().parent / "screenshots"))
+
+
+def shown_deadline(api_value: str) -> str:
+    """What a page must show for an issue deadline the API sends: one at local midnight is the
+    end of the day before ("2026/12/04 24:00 前"), any other the moment ("2026/12/05 15:30")."""
+    local = datetime.fromisoformat(api_value).astimezone(LOCAL_TZ)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"{local - timedelta(days=1):%Y/%m/%d} 24:00 前"
+    return f"{local:%Y/%m/%d %H:%M}"
 
 
 def shot(page, name: str) -> Path:

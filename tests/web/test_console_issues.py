@@ -2,11 +2,12 @@
 and what the firm then sees on its timeline."""
 
 import json
+import re
 
 from sqlalchemy import select
 
 from models import Department, Issue
-from tests.web.browser import assert_accessible, shot
+from tests.web.browser import assert_accessible, shot, shown_deadline
 from tests.web.console_support import (
     Api,
     desk_page,  # noqa: F401  (the desk fixture)
@@ -122,4 +123,64 @@ def test_staff_see_the_check_code_to_read_out_to_a_firm_that_phoned_in(desk, liv
     desk.locator(f'#issue-detail[data-issue="{raised["id"]}"]').wait_for()
     assert desk.locator("#issue-check-code").inner_text() == code == raised["check_code"]
     assert "查询码" in desk.locator("#issue-detail .facts").inner_text()
+    assert desk.console_errors == []
+
+
+def _hours_left(api_value):
+    from datetime import datetime
+
+    from fieldapp import clock
+
+    return int((datetime.fromisoformat(api_value) - clock.now()).total_seconds() // 3600)
+
+
+def _assert_deadline_shown(desk, issue_id, api_value):
+    """The row's countdown (its tooltip the deadline) and the panel's deadline, as the API's."""
+    text = shown_deadline(api_value)
+    countdown = desk.locator(f'#issues tr[data-issue="{issue_id}"] .countdown')
+    assert countdown.get_attribute("title") == text
+    # The countdown still counts calendar time to the API's instant ("剩余 1 天 4 小时").
+    left = re.fullmatch(r"剩余 (\d+) 天 (\d+) 小时", countdown.inner_text())
+    days, hours = int(left[1]), int(left[2])
+    assert days * 24 + hours in {_hours_left(api_value), _hours_left(api_value) + 1}
+    desk.locator(f'#issue-detail[data-issue="{issue_id}"][aria-busy="false"]').wait_for()
+    assert desk.locator("#issue-deadline .deadline").inner_text() == text
+    assert "00:00" not in desk.locator("#issue-deadline").inner_text()
+    return text
+
+
+def test_the_desks_show_a_deadline_ending_a_working_day_as_that_day(desk, live_server):
+    from datetime import datetime, time
+
+    from fieldapp.clock import LOCAL_TZ
+    from models import User
+
+    with live_server.db() as session:
+        firm_id = session.scalar(select(User.firm_id).where(User.username == "firm"))
+        power_id = session.scalar(select(Department.id).where(
+            Department.name == "国网咸阳供电公司"))
+    manager = Api(live_server.url, *MANAGER)
+    raised = manager.post("/issues", {"firm_id": firm_id, "category": "power",
+                                      "title": "12345：园区线路检修时限", "source": "hotline"})
+    response_due = manager.get(f"/issues/{raised['id']}")["response_due_at"]
+    assert datetime.fromisoformat(response_due).astimezone(LOCAL_TZ).time() == time(0)
+    log_in(desk, live_server.url, "dispatch", *MANAGER)
+    desk.locator(f'#issues tr[data-issue="{raised["id"]}"] button').click()
+    _assert_deadline_shown(desk, raised["id"], response_due)
+    shot(desk, "console-dispatch-deadline")
+
+    # Accepted and dispatched: the department desk counts to the resolution deadline.
+    manager.post(f"/issues/{raised['id']}/actions", {"action": "accept"})
+    manager.post(f"/issues/{raised['id']}/actions", {"action": "dispatch",
+                                                     "department_id": power_id})
+    resolve_due = manager.get(f"/issues/{raised['id']}")["resolve_due_at"]
+    desk.click("#log-out")
+    desk.wait_for_selector("#log-in:not([hidden])")
+    log_in(desk, live_server.url, "desk", *HANDLER)
+    desk.locator(f'#issues tr[data-issue="{raised["id"]}"] button').click()
+    _assert_deadline_shown(desk, raised["id"], resolve_due)
+    shot(desk, "console-desk-deadline")
+    with live_server.db() as session:
+        stored = session.get(Issue, raised["id"])
+        assert (stored.state, stored.department_id) == ("dispatched", power_id)
     assert desk.console_errors == []

@@ -7,8 +7,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from fieldapp.issues.checkcode import check_code
-from models import Department, Issue
-from tests.web.browser import assert_accessible, shot
+from models import Department, Issue, User
+from tests.web.browser import assert_accessible, shot, shown_deadline
 from tests.web.test_firm_track import Api
 
 
@@ -137,3 +137,66 @@ def test_my_firms_issues_are_newest_first_with_deadline_and_the_overdue_flag(pag
         f".issue-card[data-tracking-no='{newest['tracking_no']}']").inner_text()
     assert_accessible(page, context="list with an overdue issue")
     shot(page, "firm-issues-overdue")
+
+
+def test_a_deadline_ending_a_working_day_reads_as_that_day_on_the_list_the_issue_and_track(
+        page, live_server, browser):
+    from datetime import datetime, timedelta
+
+    from fieldapp.clock import LOCAL_TZ, today
+
+    api = Api(live_server.app)
+    with live_server.db() as session:
+        firm_id = session.scalar(select(User.firm_id).where(User.username == "firm"))
+    day = api.post("/issues", "firm", {"firm_id": firm_id, "category": "power",
+                                       "title": "接电时限核对"})
+    hour = api.post("/issues", "firm", {"firm_id": firm_id, "category": "power",
+                                        "title": "按小时计的时限"})
+    # The API's rule: the end of the N-th working day, stored as 00:00 of the day after.
+    due = datetime.fromisoformat(day["deadline"]).astimezone(LOCAL_TZ)
+    assert (due.hour, due.minute, due.second) == (0, 0, 0) and due.date() > today()
+    # A deadline at another time of day (as hour limits and suspensions give) shows as it is.
+    odd = datetime(due.year, due.month, due.day, 15, 30, tzinfo=LOCAL_TZ)
+    with live_server.db() as session:
+        session.get(Issue, hour["id"]).response_due_at = odd
+        session.commit()
+    listed = {i["tracking_no"]: i for i in api.client.get(
+        "/api/v1/issues?page_size=50", headers=api.h("firm")).get_json()["items"]}
+    assert listed[day["tracking_no"]]["response_due_at"] == day["deadline"]
+    hour_due = listed[hour["tracking_no"]]["response_due_at"]
+    assert datetime.fromisoformat(hour_due) == odd
+    day_text, hour_text = shown_deadline(day["deadline"]), shown_deadline(hour_due)
+    assert day_text == f"{due - timedelta(days=1):%Y/%m/%d} 24:00 前"
+    assert hour_text == f"{due:%Y/%m/%d} 15:30"
+
+    page.goto(f"{page.base}/firm/")
+    page.get_by_label("用户名").fill("firm")
+    page.get_by_label("密码").fill("fieldapp-firm")
+    page.get_by_role("button", name="登录").click()
+    card = page.locator(f".issue-card[data-tracking-no='{day['tracking_no']}']")
+    card.wait_for()
+    assert f"时限 {day_text}" in card.inner_text()
+    assert "00:00" not in card.inner_text()
+    assert f"时限 {hour_text}" in page.locator(
+        f".issue-card[data-tracking-no='{hour['tracking_no']}']").inner_text()
+    shot(page, "firm-issues-deadline")
+    card.click()
+    page.locator(".deadline").wait_for()
+    assert page.locator(".deadline").inner_text() == day_text
+    shot(page, "firm-issue-deadline")
+
+    # /track without an account, in a browser whose clock is in another zone: the same day.
+    code = check_code_of(live_server, day["tracking_no"])
+    elsewhere = browser.new_context(locale="zh-CN", timezone_id="America/Los_Angeles")
+    try:
+        other = elsewhere.new_page()
+        other.goto(f"{page.base}/track#no={day['tracking_no']}&code={code}")
+        other.locator(".deadline").wait_for()
+        assert other.locator(".deadline").inner_text() == day_text
+    finally:
+        elsewhere.close()
+
+
+def check_code_of(live_server, tracking_no):
+    with live_server.app.app_context():
+        return check_code(tracking_no)

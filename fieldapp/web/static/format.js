@@ -9,6 +9,9 @@ const dateTime = new Intl.DateTimeFormat(lang, {
 const dateOnly = new Intl.DateTimeFormat(lang, {
   timeZone: TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
 });
+const clockTime = new Intl.DateTimeFormat("en-GB", {
+  timeZone: TIME_ZONE, hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit",
+});
 
 export function formatDateTime(value) {
   if (!value) return t("common.none");
@@ -22,6 +25,19 @@ export function formatDate(value) {
     return dateOnly.format(new Date(`${value}T12:00:00+08:00`));
   }
   return dateOnly.format(value instanceof Date ? value : new Date(value));
+}
+
+// An issue deadline (the API's instant). A deadline in working days is the end of a day, which
+// the API stores as 00:00 of the next: shown as that, a firm reads one day more. So a deadline at
+// exactly local midnight is shown as the day it ends ("2026/12/04 24:00 前"), any other (hours
+// for urgent issues, pushed back by a suspension) as the moment it is. Display only: the API
+// keeps the rule, and countdowns still count to the instant.
+export function formatDeadline(value) {
+  if (!value) return t("common.none");
+  const at = value instanceof Date ? value : new Date(value);
+  const midnight = at.getUTCMilliseconds() === 0 && clockTime.format(at) === "00:00:00";
+  if (!midnight) return dateTime.format(at);
+  return t("common.deadline_end_of_day", { date: dateOnly.format(new Date(at.getTime() - 1)) });
 }
 
 export function formatDistance(metres) {

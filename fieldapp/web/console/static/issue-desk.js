@@ -3,7 +3,7 @@
 // take now (`allowed_actions`). dispatch.js and desk.js choose the queues.
 
 import { api, ApiError, clearError, el, showError, t } from "./console.js";
-import { formatDateTime } from "/web/static/format.js";
+import { formatDateTime, formatDeadline } from "/web/static/format.js";
 
 const $ = (id) => document.getElementById(id);
 // What each action asks for (the API checks every field; the form only lays them out).
@@ -22,18 +22,23 @@ function deadlineOf(issue) {
   return issue.state === "submitted" ? issue.response_due_at : issue.resolve_due_at;
 }
 
+function running(issue) {
+  return deadlineOf(issue) && !["resolved", "closed", "rejected", "merged"].includes(issue.state);
+}
+
 // "还剩 2 天 3 小时" / "已超期 5 小时": calendar time to the API's working-day deadline.
 function countdown(issue) {
   const due = deadlineOf(issue);
-  if (!due || ["resolved", "closed", "rejected", "merged"].includes(issue.state)) {
-    return el("span", { class: "muted" }, due ? formatDateTime(due) : t("common.none"));
+  if (!running(issue)) {
+    return el("span", { class: "muted deadline" }, formatDeadline(due));
   }
   const left = new Date(due).getTime() - Date.now();
   const hours = Math.floor(Math.abs(left) / 3600000);
   const text = t(left < 0 ? "console.overdue_by" : "console.time_left",
     { days: Math.floor(hours / 24), hours: hours % 24 });
   const late = issue.overdue || left < 0;
-  return el("span", { class: late ? "late" : null, title: formatDateTime(due) }, text);
+  return el("span", { class: late ? "countdown late" : "countdown", title: formatDeadline(due) },
+    text);
 }
 
 function stateBadge(state) {
@@ -190,7 +195,10 @@ export async function show(id) {
       // wrote in, which then follows the issue at /track without an account.
       el("dt", {}, t("console.check_code")), el("dd", { id: "issue-check-code" }, issue.check_code),
       el("dt", {}, t("console.col_department")), el("dd", {}, ctx.departments.get(issue.department_id) ?? t("common.none")),
-      el("dt", {}, t("console.col_deadline")), el("dd", {}, countdown(issue)),
+      // The deadline itself beside its countdown (the list shows it only as the tooltip).
+      el("dt", {}, t("console.col_deadline")), el("dd", { id: "issue-deadline" }, countdown(issue),
+        running(issue) ? [" · ", el("span", { class: "deadline" }, formatDeadline(deadlineOf(issue)))]
+          : null),
       el("dt", {}, t("console.col_supervision")), el("dd", {}, issue.supervision_level
         ? t("console.supervision", { level: issue.supervision_level }) : t("common.none")),
       el("dt", {}, t("console.description")), el("dd", {}, issue.description || t("common.none"))),

@@ -1,7 +1,7 @@
 // /firm/: my firm's issues at a glance — state, deadline, overdue — newest first.
 import { api } from "/web/static/api.js";
 import { t } from "/web/static/i18n.js";
-import { formatDateTime } from "/web/static/format.js";
+import { formatDateTime, formatDeadline } from "/web/static/format.js";
 import { el } from "./timeline.js";
 import { firmUser } from "./firmsession.js";
 
@@ -21,7 +21,7 @@ function item(issue) {
       el("strong", { class: "issue-card-title" }, issue.title),
       el("div", { class: "row muted small" },
         el("span", {}, t("firm.raised_at", { time: formatDateTime(issue.created_at) })),
-        deadline ? el("span", {}, t("firm.due_at", { time: formatDateTime(deadline) })) : null,
+        deadline ? el("span", {}, t("firm.due_at", { time: formatDeadline(deadline) })) : null,
         issue.overdue ? el("span", { class: "badge badge-bad" }, t("firm.overdue")) : null)));
 }
 

@@ -1,7 +1,7 @@
 // The parcel-style timeline of one issue, drawn from the API's public view (POST /track,
 // GET /issues/{id} for a firm user). Newest step on top; text only, never HTML from the server.
 import { t } from "/web/static/i18n.js";
-import { formatDateTime } from "/web/static/format.js";
+import { formatDateTime, formatDeadline } from "/web/static/format.js";
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -34,7 +34,7 @@ function stateBadge(view) {
 
 function facts(view) {
   const deadline = view.deadline
-    ? [formatDateTime(view.deadline), view.overdue
+    ? [formatDeadline(view.deadline), view.overdue
       ? el("span", { class: "badge badge-bad" }, t("firm.overdue")) : null]
     : [t("common.none")];
   return el("dl", { class: "facts" },
