@@ -536,6 +536,17 @@ def test_list_filters(client, reg, as_, spread, filters, expected):
     assert got == {spread[k].id for k in expected}
 
 
+@pytest.mark.parametrize("who, expected", [
+    ("a_manager", {"butler_a"}), ("b_manager", set()), ("butler", {"butler_a"}),
+    ("commissioner", set()),
+])
+def test_a_project_s_assignments_are_listed_only_within_the_caller_s_scope(
+        client, reg, as_, spread, who, expected):
+    # The console's "包抓" link of a project row: another county's project lists nothing.
+    resp = client.get(URL, query_string={"project_id": reg.project_a.id}, headers=as_(who))
+    assert _ids(resp) == {spread[k].id for k in expected}
+
+
 def test_an_org_unit_filter_outside_the_scope_is_422(client, reg, as_, spread):
     resp = client.get(URL, query_string={"org_unit_id": reg.world.county_b.id},
                       headers=as_("a_manager"))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldapp.clock import today
-from models import Assignment, Firm, OrgUnit, User
+from models import Assignment, Firm, OrgUnit, Project, User
 from tests.web.browser import assert_accessible, shot
 from tests.web.console_support import (
     COUNTY_MANAGER,
@@ -103,6 +103,64 @@ def test_a_firm_out_of_the_county_reads_as_not_found_on_the_assignments_page(des
     with live_server.db() as session:
         outside = session.scalar(select(Firm.id).where(Firm.id.not_in(visible)).limit(1))
     log_in(desk, live_server.url, f"assignments?firm_id={outside}", *COUNTY_MANAGER)
+    desk.locator("#page-error").get_by_text("未找到").wait_for()
+    assert desk.locator("#assign-table table").count() == 0
+
+
+def test_a_project_s_butlers_are_reached_from_the_registry_and_one_is_assigned(
+        desk, live_server):
+    api = Api(live_server.url, *MANAGER)
+    project = api.get("/projects", page_size=20)["items"][0]
+    held = api.get("/assignments", project_id=project["id"], page_size=200)["items"]
+    with live_server.db() as session:
+        butlers = session.scalars(select(User).where(User.is_active).order_by(User.id)).all()
+        butlers = {u.id for u in butlers if "butler" in u.roles}
+        holders = {a.user_id for a in session.scalars(
+            select(Assignment).where(Assignment.project_id == project["id"]))}
+    person_id = min(butlers - holders)
+    day = today()
+    log_in(desk, live_server.url, "registry", *MANAGER)
+    row = desk.locator(f'#projects tr[data-project="{project["id"]}"]')
+    row.get_by_role("link", name=f"包抓：{project['name']}").click()
+    desk.wait_for_url(f"**/console/assignments?project_id={project['id']}")
+    desk.locator("#assign-table table, #assign-table .notice").first.wait_for()
+    # The API's own filter: the rows are the project's assignments, ended ones included.
+    assert project["name"] in desk.locator("#f-firm").inner_text()
+    shown = {int(i) for i in desk.locator("#assignments tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.assignment)")}
+    assert shown == {a["id"] for a in held}
+    # The form is the project's: only butlers are offered.
+    assert desk.input_value("#a-kind") == "project"
+    assert desk.locator("#a-target option").all_inner_texts() == [project["name"]]
+    offered = {int(v) for v in desk.locator("#a-user option").evaluate_all(
+        "options => options.map(o => o.value)")}
+    assert offered == butlers
+    desk.select_option("#a-user", str(person_id))
+    desk.select_option("#a-cadence", "per_stage")
+    desk.click("#assign-form button[type=submit]")
+    desk.locator("#assign-errors li.ok").filter(has_text=project["name"]).wait_for()
+    with live_server.db() as session:
+        made = session.scalars(select(Assignment).where(
+            Assignment.project_id == project["id"], Assignment.user_id == person_id)).one()
+        assert (made.firm_id, made.cadence, made.starts_on, made.ends_on) == (
+            None, "per_stage", day, None)
+        made_id = made.id
+    desk.locator(f'#assignments tr[data-assignment="{made_id}"]').filter(
+        has_text="进行中").wait_for()
+    assert desk.locator("#assignments tbody tr").count() == len(held) + 1
+    shot(desk, "console-assignments-project")
+    assert_accessible(desk, context="assignments of a project")
+    assert desk.console_errors == []
+
+
+def test_a_project_out_of_the_county_reads_as_not_found_on_the_assignments_page(
+        desk, live_server):
+    county = Api(live_server.url, *COUNTY_MANAGER)
+    visible = {p["id"] for p in county.get("/projects", page_size=200)["items"]}
+    with live_server.db() as session:
+        outside = session.scalar(select(Project.id).where(Project.id.not_in(visible)).limit(1))
+    assert outside is not None
+    log_in(desk, live_server.url, f"assignments?project_id={outside}", *COUNTY_MANAGER)
     desk.locator("#page-error").get_by_text("未找到").wait_for()
     assert desk.locator("#assign-table table").count() == 0
 

@@ -2,6 +2,7 @@
 service worker — and none is stored twice. Each story counts the rows the server stored."""
 
 import hashlib
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -221,6 +222,13 @@ def test_without_service_workers_as_in_ios_wechat_offline_visits_are_sent_on_the
         context.close()
 
 
+def _assert_apart(page, *selectors, gap=8):
+    """Each element starts at least ``gap`` CSS pixels below the one before it."""
+    for first, second in itertools.pairwise(selectors):
+        above, below = (page.locator(s).bounding_box() for s in (first, second))
+        assert below["y"] - (above["y"] + above["height"]) >= gap, (first, second)
+
+
 def test_log_out_warns_while_visits_are_unsent_and_keeps_them(page, context, live_server):
     target = targets_of(live_server, "commissioner")[7]
     at(context, target.lat, target.lon)
@@ -229,9 +237,11 @@ def test_log_out_warns_while_visits_are_unsent_and_keeps_them(page, context, liv
     context.set_offline(True)
     file_visit(page, target, wait_preview=False)
     page.locator("[data-tab='me']").click()
+    _assert_apart(page, "#show-credential", "#logout", "#logout ~ p")
     page.locator("#logout").click()
     warning = page.locator("#logout-warning")
     warning.filter(has_text="还有 1 条走访没有发送").wait_for()
+    _assert_apart(page, "#show-credential", "#logout-warning", "#logout", "#logout ~ p")
     shot(page, "phone-logout-warning")
     assert_accessible(page, context="on the log-out warning")
     page.locator("#logout-anyway").click()

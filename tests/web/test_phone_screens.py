@@ -85,6 +85,10 @@ def test_a_verified_visit_at_the_site_is_accepted_and_stored(page, context, live
     page.locator("#submit").click()
     page.locator("#verdict-status").filter(has_text="已通过").wait_for()
     assert "计入本期走访率" in page.locator("#verdict").inner_text()
+    # The result ends the filing begun at my firms: that tab is marked, as on the filing
+    # screens, and the back button returns there.
+    expect(page.locator("#tabbar [aria-current='page']")).to_have_attribute("data-tab", "firms")
+    assert page.locator("#tabbar [aria-current]").count() == 1
     shot(page, "phone-result-accepted")
     assert_accessible(page, context="on the result")
     rows = visit_rows(live_server, "commissioner")

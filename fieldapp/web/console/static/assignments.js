@@ -1,5 +1,6 @@
-// Assignments (包抓): who is responsible for which firm or project, paged through the API; assign
-// a commissioner to a firm or a butler to a project, reassign (the old one ends the day before,
+// Assignments (包抓): who is responsible for which firm or project, paged through the API, all
+// or one firm's (?firm_id=) or one project's (?project_id=, the API's own filters); assign a
+// commissioner to a firm or a butler to a project, reassign (the old one ends the day before,
 // one transaction in the API) and end. The API checks every rule (role of the assignee, scope,
 // overlapping dates); the page offers only users of the right role and shows what it says.
 
@@ -11,7 +12,7 @@ const ROLE_FOR = { firm: "commissioner", project: "butler" };
 const CADENCES = { firm: ["weekly", "monthly", "quarterly"], project: ["weekly", "monthly", "quarterly", "per_stage"] };
 const people = { commissioner: [], butler: [] };
 const names = { firms: new Map(), projects: new Map() };
-let firmFilter = null;  // {id, name} from ?firm_id=
+let targetFilter = null;  // {kind, id, name} from ?firm_id= or ?project_id=
 let page = 1;
 
 function nameOf(kind, id) {
@@ -51,7 +52,8 @@ function errorList(box, err) {
 
 async function loadAssignments() {
   clearError();
-  const query = { page, page_size: 20, firm_id: firmFilter?.id, user_id: $("f-user").value,
+  const query = { page, page_size: 20, user_id: $("f-user").value,
+    ...(targetFilter ? { [`${targetFilter.kind}_id`]: targetFilter.id } : {}),
     org_unit_id: $("f-unit").value, active_on: $("f-when").value ? today() : undefined };
   const result = await api("/assignments", { query });
   const rows = await Promise.all(result.items.map(async (a) => {
@@ -148,9 +150,9 @@ async function findTargets() {
   $("a-target-q-field").hidden = kind !== "firm";
   $("a-target-find").hidden = kind !== "firm";
   const q = $("a-target-q").value.trim();
-  const list = kind === "firm"
-    ? (firmFilter && !q ? [firmFilter] : (await api("/firms", { query: { q, page_size: 50 } })).items)
-    : (await api("/projects", { query: { page_size: 200 } })).items;
+  const list = targetFilter?.kind === kind && (kind === "project" || !q) ? [targetFilter]
+    : kind === "firm" ? (await api("/firms", { query: { q, page_size: 50 } })).items
+      : (await api("/projects", { query: { page_size: 200 } })).items;
   options($("a-target"), list.map((x) => [x.id, x.name]));
   options($("a-user"), people[ROLE_FOR[kind]].map((u) => [u.id, personLabel(u)]));
   options($("a-cadence"), CADENCES[kind].map((c) => [c, t(`console.cadence_${c}`)]));
@@ -175,8 +177,20 @@ async function assign(form) {
   await loadAssignments();
 }
 
+// The firm or project asked for in the address; out of scope it is the API's "not found".
+async function wantedTarget() {
+  const asked = new URLSearchParams(window.location.search);
+  for (const kind of ["firm", "project"]) {
+    const id = Number(asked.get(`${kind}_id`));
+    if (id) {
+      const target = await api(`/${kind}s/${id}`);
+      return { kind, id: target.id, name: target.name };
+    }
+  }
+  return null;
+}
+
 async function render() {
-  const wanted = Number(new URLSearchParams(window.location.search).get("firm_id"));
   const [units, commissioners, butlers] = await Promise.all([
     api("/org-units", { query: { page_size: 200 } }),
     api("/users", { query: { role: "commissioner", is_active: "true", page_size: 200 } }),
@@ -187,13 +201,15 @@ async function render() {
   options($("f-user"), [...people.commissioner, ...people.butler]
     .filter((u, i, all) => all.findIndex((x) => x.id === u.id) === i)
     .map((u) => [u.id, personLabel(u)]), t("console.all"));
-  if (wanted) {
-    const firm = await api(`/firms/${wanted}`);  // out of scope: "not found", nothing offered
-    firmFilter = { id: firm.id, name: firm.name };
-    $("f-firm").replaceChildren(t("console.filter_firm", { name: firm.name }), " ",
-      el("a", { href: "/console/assignments", class: "btn-link" }, t("console.clear_filter")));
+  targetFilter = await wantedTarget();  // out of scope: "not found", nothing offered
+  if (targetFilter) {
+    const { kind, name } = targetFilter;
+    $("f-firm").replaceChildren(t(`console.filter_${kind}`, { name }), " ",
+      el("a", { href: "/console/assignments", class: "btn-link" },
+        t(kind === "firm" ? "console.clear_filter" : "console.clear_project_filter")));
     $("f-firm").hidden = false;
     $("f-when").value = "";
+    $("a-kind").value = kind;
   }
   $("a-starts").value = today();
   $("a-kind").addEventListener("change", () => findTargets().catch(showError));

@@ -1,5 +1,6 @@
 // The registry's key projects (重点项目) in scope, searched by name and paged through the API;
-// a project's sites open in the same map editor as a firm's (site-editor.js).
+// a project's sites open in the same map editor as a firm's (site-editor.js), and its butlers
+// (项目管家) on the assignments page, as a firm's commissioners do.
 
 import { api, clearError, el, showError, t } from "./console.js";
 import { openProject } from "./site-editor.js";
@@ -18,7 +19,9 @@ async function loadProjects() {
     el("td", { class: "num" }, p.sites.filter((s) => s.is_active).length),
     el("td", {}, el("button", { type: "button", class: "btn-link", dataset: { sites: p.id },
       "aria-label": t("console.edit_sites_of", { name: p.name }),
-      onclick: () => openProject(p.id).catch(showError) }, t("console.edit_sites")))));
+      onclick: () => openProject(p.id).catch(showError) }, t("console.edit_sites")),
+    el("a", { href: `/console/assignments?project_id=${p.id}`, class: "btn-link",
+      "aria-label": t("console.assignments_of", { name: p.name }) }, t("console.nav_assignments")))));
   $("project-table").replaceChildren(el("table", { class: "data", id: "projects" },
     el("thead", {}, el("tr", {}, ["col_project", "col_unit", "col_stage", "col_sites", "col_action"]
       .map((k) => el("th", { scope: "col" }, t(`console.${k}`))))),

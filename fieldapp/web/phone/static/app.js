@@ -28,6 +28,12 @@ const offlineFlag = document.getElementById("offline-flag");
 // worker (iOS WeChat) once the app has loaded.
 const SCREENS = { login, firms, target, file, result, visits, outbox: outboxScreen, fix, me };
 
+// A screen below a tab marks the tab its back button returns to: filing a visit (走访) starts
+// at my firms and its result goes back there, whether it came from filing or from the outbox;
+// fixing a refused visit starts at the outbox. The visits tab lists what the server stored,
+// which a result still queued or refused is not.
+const TAB_OF = { target: "firms", file: "firms", result: "firms", fix: "outbox" };
+
 // What every screen gets: the signed-in user, navigation, and the shared modules.
 export const app = {
   me: null,
@@ -69,11 +75,10 @@ async function route() {
   }
   if (cleanup) { try { cleanup(); } catch (err) { console.warn(err); } cleanup = null; }
   tabbar.hidden = screen === "login";
+  const tab = TAB_OF[screen] || screen;
   for (const link of tabbar.querySelectorAll("a")) {
-    const current = link.dataset.tab === screen
-      || (link.dataset.tab === "firms" && ["target", "file"].includes(screen))
-      || (link.dataset.tab === "outbox" && screen === "fix");
-    if (current) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    if (link.dataset.tab === tab) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
   const module = SCREENS[screen];
   const root = mount(view);

@@ -29,9 +29,11 @@ export async function show(root, app) {
     h("dl", { class: "facts" },
       h("dt", {}, t("common.username")), h("dd", {}, me.username),
       h("dt", {}, t("phone.roles")), h("dd", {}, (me.roles || []).map((r) => t(`phone.role_${r}`)).join("、")))),
-  // The e-credential (电子亮证) page is served by the firm pages' blueprint at /app/credential.
-  h("a", { class: "btn btn-primary btn-block", href: "/app/credential", id: "show-credential" },
-    t("phone.show_credential")),
-  warn, logout,
-  h("p", { class: "muted small" }, t("phone.install_hint")));
+  // One gap between the actions and the hint below them (a hidden warning takes none).
+  h("div", { class: "stack" },
+    // The e-credential (电子亮证) page is served by the firm pages' blueprint at /app/credential.
+    h("a", { class: "btn btn-primary btn-block", href: "/app/credential", id: "show-credential" },
+      t("phone.show_credential")),
+    warn, logout,
+    h("p", { class: "muted small" }, t("phone.install_hint"))));
 }
