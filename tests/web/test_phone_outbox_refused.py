@@ -33,6 +33,14 @@ def closed_firm(live_server):
         session.commit()
 
 
+# Sending in the background redraws the outbox on every change (``fieldapp:outbox``); an open
+# confirmation must survive that with its focus, or the question vanishes under the thumb.
+REDRAW = """async () => {
+    window.dispatchEvent(new CustomEvent("fieldapp:outbox"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+}"""
+
+
 def test_a_refused_visit_fixed_on_the_phone_is_stored_once_as_fixed(page, context, live_server,
                                                                     closed_firm):
     other = next(t for t in targets_of(live_server, "commissioner")
@@ -109,6 +117,8 @@ def test_a_refused_visit_is_discarded_only_after_a_confirmation(page, context, l
     expect(outbox_items(page, "rejected")).to_have_count(1)     # still there
 
     item.get_by_role("button", name="删除").click()
+    page.evaluate(REDRAW)
+    expect(page.get_by_role("alertdialog").get_by_role("button", name="确定删除")).to_be_focused()
     page.get_by_role("alertdialog").get_by_role("button", name="确定删除").click()
     page.locator("#outbox-list .empty").wait_for()
     page.reload()
@@ -142,6 +152,8 @@ def test_a_refused_visit_is_discarded_from_its_fix_screen_inside_its_card(page, 
     expect(card.get_by_role("button", name="删除")).to_have_count(1)   # put back, still there
 
     card.get_by_role("button", name="删除").click()
+    page.evaluate(REDRAW)
+    expect(card.get_by_role("alertdialog").get_by_role("button", name="确定删除")).to_be_focused()
     card.get_by_role("alertdialog").get_by_role("button", name="确定删除").click()
     page.locator("#outbox-list .empty").wait_for()
     page.reload()

@@ -9,7 +9,7 @@ import * as store from "../store.js";
 import * as labels from "../labels.js";
 import * as outbox from "../outbox.js";
 import { explainRefusal, fields } from "../refusal.js";
-import { discardButton } from "./outbox.js";
+import { discardButton, refocusConfirmation } from "./outbox.js";
 
 const PURPOSES = ["routine", "issue_followup", "policy", "project_stage", "other"];
 
@@ -81,8 +81,12 @@ export async function show(root, app, clientId) {
       purpose: purpose.value, notes: notes.value.trim() || null, issues });
     app.go(`#/result/${clientId}`);
   });
-  // Cancelling the discard redraws the outbox; here it puts the button back.
-  const redraw = () => mount(discardPlace, discardButton(item, discardPlace, { after: () => app.go("#/outbox") }));
+  // Cancelling the discard redraws the outbox; here it puts the button back (an open
+  // confirmation is drawn again as it was).
+  const redraw = () => {
+    mount(discardPlace, discardButton(item, discardPlace, { after: () => app.go("#/outbox") }));
+    refocusConfirmation(discardPlace);
+  };
   window.addEventListener("fieldapp:outbox", redraw);
   return () => window.removeEventListener("fieldapp:outbox", redraw);
 }

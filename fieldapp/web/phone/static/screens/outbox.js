@@ -9,32 +9,57 @@ import { explainRefusal } from "../refusal.js";
 
 // A visit the server does not have (or whose photos it does not have yet) is discarded only
 // after the user says so a second time: the confirmation replaces the buttons in `place`. A
-// stored one with nothing left to send goes at once (nothing is lost).
+// stored one with nothing left to send goes at once (nothing is lost). An open confirmation
+// survives the screen being redrawn (sending in the background redraws it on every change), so
+// the question never vanishes under the user's thumb.
+const confirming = new Set();
+
+const redrawOutbox = () => window.dispatchEvent(new CustomEvent("fieldapp:outbox"));
+
+function confirmation(item, discard) {
+  const textId = `discard-${item.client_id}`;
+  return h("div", { class: "notice notice-bad discard-confirm", role: "alertdialog",
+    "aria-labelledby": textId },
+    h("p", { id: textId }, h("strong", {}, t("phone.discard_question"))),
+    h("p", {}, t("phone.discard_help")),
+    h("div", { class: "row" },
+      h("button", { type: "button", class: "btn btn-danger", onClick: discard }, t("phone.discard_yes")),
+      h("button", { type: "button", class: "btn", onClick: () => {
+        confirming.delete(item.client_id);
+        redrawOutbox();
+      } }, t("common.cancel"))));
+}
+
 export function discardButton(item, place, { after } = {}) {
   const discard = async () => {
+    confirming.delete(item.client_id);
     await outbox.remove(item.client_id);
     if (after) after();
   };
+  if (confirming.has(item.client_id)) return confirmation(item, discard);
   return h("button", { type: "button", class: "btn-link btn-danger-link", onClick: () => {
     if (item.state === "stored" && !item.photos.some((p) => p.state === "waiting")) {
       discard();
       return;
     }
-    const textId = `discard-${item.client_id}`;
-    mount(place, h("div", { class: "notice notice-bad discard-confirm", role: "alertdialog",
-      "aria-labelledby": textId },
-      h("p", { id: textId }, h("strong", {}, t("phone.discard_question"))),
-      h("p", {}, t("phone.discard_help")),
-      h("div", { class: "row" },
-        h("button", { type: "button", class: "btn btn-danger", onClick: discard }, t("phone.discard_yes")),
-        h("button", { type: "button", class: "btn", onClick: () => window.dispatchEvent(new CustomEvent("fieldapp:outbox")) },
-          t("common.cancel")))));
+    confirming.add(item.client_id);
+    mount(place, confirmation(item, discard));
     place.querySelector(".btn-danger").focus();
   } }, t("common.delete"));
 }
 
+// After a redraw, an open confirmation keeps the focus it had (the old nodes are gone).
+export function refocusConfirmation(root) {
+  const open = root.querySelector(".discard-confirm .btn-danger");
+  if (open && (!document.activeElement || document.activeElement === document.body)) open.focus();
+}
+
 function actions(item) {
   const place = h("div", { class: "row" });
+  if (confirming.has(item.client_id) && !outbox.UNSENT.has(item.state)) {
+    mount(place, discardButton(item, place));
+    return place;
+  }
   mount(place,
     h("a", { class: "btn-link", href: `#/result/${item.client_id}` }, t("phone.details")),
     item.state === "rejected" ? h("a", { class: "btn-link", href: `#/fix/${item.client_id}` },
@@ -45,6 +70,7 @@ function actions(item) {
 
 export async function show(root, app) {
   app.setTitle(t("phone.outbox_title"));
+  confirming.clear();   // coming back to the outbox shows its buttons, not an old question
   const sendButton = h("button", { type: "button", class: "btn btn-primary", id: "send-now" }, t("phone.send_now"));
   const status = h("div", { "aria-live": "polite", id: "outbox-status" });
   const list = h("ul", { class: "list", id: "outbox-list" });
@@ -77,6 +103,7 @@ export async function show(root, app) {
       item.last_error && outbox.UNSENT.has(item.state) ? h("div", { class: "muted small" }, t("phone.last_attempt", { error: item.last_error })) : null,
       actions(item)))
       : h("li", { class: "muted empty" }, t("phone.outbox_empty")));
+    refocusConfirmation(list);
   };
   await draw();
   window.addEventListener("fieldapp:outbox", draw);
