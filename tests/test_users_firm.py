@@ -188,15 +188,49 @@ def _made(client, login, firm, who="admin"):
 
 def test_moving_a_firm_user_to_another_firm_moves_their_unit(client, login, firms):
     user_id = _made(client, login, firms.firm)
-    resp = client.patch(f"{USERS}/{user_id}", json={"firm_id": firms.b_firm.id},
-                        headers=login("admin"))
+    before = counts()
+    assert_problem(client.patch(f"{USERS}/{user_id}", json={"firm_id": firms.b_firm.id},
+                                headers=login("admin")), 422, "password")
+    assert counts() == before
+    assert stored("qiye.li")[1] == firms.firm.id
+    resp = client.patch(f"{USERS}/{user_id}", json={"firm_id": firms.b_firm.id,
+                                                    "password": NEW}, headers=login("admin"))
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["firm"] == {"id": firms.b_firm.id, "name": "泾阳食品"}
     assert stored("qiye.li") == ("firm", firms.b_firm.id, firms.world.county_b.id, True)
     changes = db.session.scalars(select(AuditEvent.after).where(
         AuditEvent.entity == "users", AuditEvent.entity_id == str(user_id),
         AuditEvent.action == "update")).all()
-    assert changes == [{"firm_id": firms.b_firm.id, "org_unit_id": firms.world.county_b.id}]
+    assert len(changes) == 1
+    assert {k: changes[0][k] for k in ("firm_id", "org_unit_id")} == {
+        "firm_id": firms.b_firm.id, "org_unit_id": firms.world.county_b.id}
+
+
+def test_whoever_knew_the_password_is_out_when_the_account_moves_to_another_firm(
+        client, login, firms):
+    user_id = _made(client, login, firms.firm)
+    token = client.post("/api/v1/auth/token", json={"username": "qiye.li", "password": FIRST})
+    assert token.status_code == 200, token.get_json()
+    old = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+    assert client.get("/api/v1/me", headers=old).status_code == 200
+    resp = client.patch(f"{USERS}/{user_id}", json={"firm_id": firms.b_firm.id,
+                                                    "password": NEW}, headers=login("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert client.get("/api/v1/me", headers=old).status_code == 401
+    assert client.post("/api/v1/auth/token", json={"username": "qiye.li",
+                                                   "password": FIRST}).status_code == 401
+
+
+def test_a_firm_closed_since_does_not_block_other_changes_to_its_user(client, login, firms):
+    user_id = _made(client, login, firms.firm)
+    db.session.execute(text("UPDATE firms SET status = 'closed' WHERE id = :i"),
+                       {"i": firms.firm.id})
+    db.session.commit()
+    resp = client.patch(f"{USERS}/{user_id}", json={"firm_id": firms.firm.id,
+                                                    "display_name": "李总"},
+                        headers=login("a_manager"))
+    assert resp.status_code == 200, resp.get_json()
+    assert committed("SELECT display_name FROM users WHERE id = :i", i=user_id) == "李总"
 
 
 def test_a_county_manager_cannot_move_a_firm_user_to_a_firm_of_another_county(
@@ -221,7 +255,7 @@ def test_a_firm_user_stays_in_the_firms_unit(client, login, firms):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"roles": ["commissioner"]}, "firm_id"),             # the firm_id would stay: say null
+    ({"roles": ["commissioner"]}, "roles"),               # a firm account stays one
     ({"roles": ["firm", "butler"]}, "roles"),
     ({"firm_id": None}, "firm_id"),                       # still role firm
     ({"department_id": "dept"}, "department_id"),
@@ -237,19 +271,20 @@ def test_a_patch_breaking_the_rule_changes_nothing(client, login, firms, change,
     assert stored("qiye.li") == ("firm", firms.firm.id, firms.world.county_a.id, True)
 
 
-def test_a_firm_user_becomes_staff_with_firm_id_null_and_staff_become_a_firm_user(
-        client, login, firms):
+def test_a_firm_account_never_becomes_staff_nor_staff_a_firm_account(client, login, firms):
     user_id = _made(client, login, firms.firm)
-    resp = client.patch(f"{USERS}/{user_id}", json={"roles": ["commissioner"], "firm_id": None},
-                        headers=login("a_manager"))
-    assert resp.status_code == 200, resp.get_json()
-    assert (resp.get_json()["firm_id"], resp.get_json()["firm"]) == (None, None)
-    assert stored("qiye.li")[:2] == ("commissioner", None)
     clerk = firms.users["other"].id
-    resp = client.patch(f"{USERS}/{clerk}", json={"roles": ["firm"], "firm_id": firms.park_firm.id},
-                        headers=login("a_manager"))
-    assert resp.status_code == 200, resp.get_json()
-    assert stored("other")[:3] == ("firm", firms.park_firm.id, firms.world.county_a.id)
+    before = counts()
+    assert_problem(client.patch(f"{USERS}/{user_id}", json={"roles": ["commissioner"],
+                                                             "firm_id": None},
+                                headers=login("a_manager")), 422, "roles")
+    assert_problem(client.patch(f"{USERS}/{clerk}", json={"roles": ["firm"],
+                                                           "firm_id": firms.park_firm.id,
+                                                           "password": NEW},
+                                headers=login("a_manager")), 422, "roles")
+    assert counts() == before
+    assert stored("qiye.li")[:2] == ("firm", firms.firm.id)
+    assert stored("other")[:2] == ("commissioner", None)
 
 
 def test_a_firm_user_recorded_without_a_firm_can_still_be_deactivated(client, login, firms):

@@ -30,8 +30,10 @@ class UserUpdate(Schema):
     service_team_id = Id(allow_none=True)
     department_id = Id(allow_none=True)
     firm_id = Id(allow_none=True, metadata={"description": (
-        "another firm for a firm user (their org unit follows the firm's); null, with staff "
-        "roles, makes them staff again. Checked whenever roles or firm_id is sent. "
+        "another firm for a firm user (their org unit follows the firm's), only with a new "
+        "one-time password in the same body (422 on password otherwise); their sessions end. "
+        "A firm account never becomes a staff account nor the reverse (422 on roles). "
+        "Checked whenever roles or firm_id is sent. "
         + FIRM_RULE)})
     phone = fields.String(allow_none=True, validate=validate.Regexp(
         r"^\+?[0-9 -]{5,20}$", error="A phone number of 5-20 digits."))

@@ -30,6 +30,12 @@ def _firm_changes(principal: Principal, user: User, data: dict) -> dict:
     """
     roles = set(data.get("roles") or user.roles)
     firm_id = data.get("firm_id", user.firm_id)
+    if user.id is not None and "roles" in data and ("firm" in roles) != ("firm" in user.roles):
+        # A firm account and a staff account are different people's: turning one into the
+        # other would hand whoever knows its password the other side's data (and a
+        # commissioner's assignments to someone who cannot file visits).
+        raise Problem.invalid("roles", "A firm account cannot become a staff account, nor the "
+                                       "reverse: deactivate it and create a new account.")
     if "roles" in data or "firm_id" in data:
         if "firm" in roles and firm_id is None:
             raise Problem.invalid("firm_id", "A firm user needs firm_id, the firm they work at.")
@@ -43,11 +49,17 @@ def _firm_changes(principal: Principal, user: User, data: dict) -> dict:
     for field, what in (("service_team_id", "service team"), ("department_id", "department")):
         if data.get(field, getattr(user, field)) is not None:
             raise Problem.invalid(field, f"A firm user has no {what}.")
-    firm = scope.firm_for_user(principal, firm_id) if "firm_id" in data else user.firm
+    moving = firm_id != user.firm_id
+    # A firm closed since the user got it does not stop other changes to that user.
+    firm = scope.firm_for_user(principal, firm_id) if moving else user.firm
+    if moving and user.id is not None and "password" not in data:
+        raise Problem.invalid("password", "Moving a firm user to another firm needs a new "
+                                          "one-time password in the same request: whoever "
+                                          "knew the old one must not read the new firm's data.")
     if data.get("org_unit_id", firm.org_unit_id) != firm.org_unit_id:
         raise Problem.invalid("org_unit_id", f"A firm user belongs to their firm's org unit "
                                              f"({firm.org_unit_id}).")
-    return {"org_unit_id": firm.org_unit_id} if "firm_id" in data else {}
+    return {"org_unit_id": firm.org_unit_id} if moving else {}
 
 
 def _apply(principal: Principal, user: User, data: dict) -> None:
