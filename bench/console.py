@@ -266,6 +266,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rng = random.Random(args.seed)
+    if not args.database.startswith("fieldapp_bench"):
+        # The build drops the database first: never one that is not a benchmark's own.
+        parser.error("--database must start with fieldapp_bench (the build drops it first)")
     url = (PG_ADMIN.rsplit("/", 1)[0] + "/" + args.database) if args.reuse else \
         fresh_database(args.backend, args.database)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "REDIS_URL": "",

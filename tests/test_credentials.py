@@ -183,6 +183,19 @@ def test_a_confirmation_given_first_waits_for_the_visit_and_another_firm_cannot_
     assert db.session.get(Visit, visit["id"]).verdict == "verified"
 
 
+def test_a_credential_replayed_while_valid_is_answered_with_the_one_confirmation(
+        client, scene, as_):
+    cred = credential(client, as_)
+    first = client.post(CONFIRM, json={"token": cred["token"], "rating": "satisfied"},
+                        headers=as_("firm1"))
+    assert first.status_code == 201
+    again = client.post(CONFIRM, json={"short_code": cred["short_code"],
+                                       "rating": "very_dissatisfied"}, headers=as_("firm1"))
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    assert again.get_json()["rating"] == "satisfied"     # the first answer stands
+    assert db.session.scalar(select(func.count()).select_from(FirmConfirmation)) == 1
+
+
 def test_a_replayed_expired_forged_or_revoked_credential_confirms_nothing(
         client, scene, as_, app, monkeypatch):
     cred = credential(client, as_)

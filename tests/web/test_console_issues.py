@@ -184,3 +184,29 @@ def test_the_desks_show_a_deadline_ending_a_working_day_as_that_day(desk, live_s
         stored = session.get(Issue, raised["id"])
         assert (stored.state, stored.department_id) == ("dispatched", power_id)
     assert desk.console_errors == []
+
+
+def test_a_suspended_issue_shows_its_clock_stopped_not_counting_down(desk, live_server):
+    with live_server.db() as session:
+        power_id = session.scalar(select(Department.id).where(
+            Department.name == "国网咸阳供电公司"))
+    manager, handler = Api(live_server.url, *MANAGER), Api(live_server.url, *HANDLER)
+    raised = manager.post("/issues", {"firm_id": 1, "category": "power",
+                                      "title": "等待电网改造方案", "source": "hotline"})
+    manager.post(f"/issues/{raised['id']}/actions", {"action": "accept"})
+    manager.post(f"/issues/{raised['id']}/actions", {"action": "dispatch",
+                                                     "department_id": power_id})
+    handler.post(f"/issues/{raised['id']}/actions", {"action": "sign"})
+    manager.post(f"/issues/{raised['id']}/actions", {"action": "suspend",
+                                                     "text": "等待省公司批复改造方案"})
+    stored = manager.get(f"/issues/{raised['id']}")
+    assert stored["state"] == "suspended"
+    log_in(desk, live_server.url, "dispatch", *MANAGER)
+    _tab(desk, "已挂起")
+    row = desk.locator(f'#issues tr[data-issue="{raised["id"]}"]')
+    expect_text = "挂起中，时限暂停计算"
+    row.get_by_text(expect_text).wait_for()
+    assert row.locator(".countdown").count() == 0
+    assert row.locator(".deadline").get_attribute("title") == shown_deadline(
+        stored["resolve_due_at"])
+    assert desk.console_errors == []

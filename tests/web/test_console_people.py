@@ -296,7 +296,8 @@ def test_a_manager_creates_a_firm_user_by_finding_the_firm_by_name(desk, live_se
     desk.locator("#nu-firm-hint").get_by_text("共找到 1 家企业").wait_for()
     with live_server.db() as session:
         unit_name = session.get(OrgUnit, firm["org_unit_id"]).name
-    assert desk.locator("#nu-firm option").all_inner_texts() == [f"{firm['name']}（{unit_name}）"]
+    assert desk.locator("#nu-firm option").all_inner_texts() == [
+        f"{firm['name']}（属地：{unit_name}）"]
     assert desk.input_value("#nu-firm") == str(firm["id"])
     shot(desk, "console-users-firm-picker")
     password = desk.input_value("#nu-password")

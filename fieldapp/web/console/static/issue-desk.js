@@ -22,13 +22,18 @@ function deadlineOf(issue) {
   return issue.state === "submitted" ? issue.response_due_at : issue.resolve_due_at;
 }
 
+// A suspended issue's clock is stopped (the API moves its deadline on when it resumes), so it
+// shows no countdown either.
 function running(issue) {
-  return deadlineOf(issue) && !["resolved", "closed", "rejected", "merged"].includes(issue.state);
+  return deadlineOf(issue) && !["resolved", "closed", "rejected", "merged", "suspended"].includes(issue.state);
 }
 
 // "还剩 2 天 3 小时" / "已超期 5 小时": calendar time to the API's working-day deadline.
 function countdown(issue) {
   const due = deadlineOf(issue);
+  if (issue.state === "suspended" && due) {
+    return el("span", { class: "muted deadline", title: formatDeadline(due) }, t("console.deadline_paused"));
+  }
   if (!running(issue)) {
     return el("span", { class: "muted deadline" }, formatDeadline(due));
   }

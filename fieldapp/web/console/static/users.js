@@ -113,7 +113,7 @@ function confirmForm(user, kind) {
 async function findFirms() {
   const result = await api("/firms", { query: { q: $("nu-firm-q").value.trim(), page_size: FIRM_PAGE } });
   $("nu-firm").replaceChildren(...result.items.map((f) => el("option", { value: f.id },
-    `${f.name}（${units.get(f.org_unit_id) ?? ""}）`)));
+    t("console.firm_with_unit", { name: f.name, unit: units.get(f.org_unit_id) ?? "" }))));
   const shown = result.items.length;
   $("nu-firm-hint").textContent = !shown ? t("console.firms_none_found")
     : t(result.total > shown ? "console.firms_found_more" : "console.firms_found_all", { total: result.total, shown });
