@@ -127,7 +127,10 @@ def count_from_slots(principal: Principal, as_of: date, org_unit_id: int | None 
        or with the assignment if that came later).
 
     The few rows of 2–4 are found through indexes (assignments by start and end day, firms by
-    closing time, visits by status and time, projects' assignments)."""
+    closing time, visits by status and time, projects' assignments). They are separate
+    statements: on PostgreSQL (read committed) a visit committed between two of them can leave
+    the figure one off from the list at that instant; the next request agrees again. The
+    overview shows it as a headline, not as a ledger."""
     root = report_root(principal, org_unit_id)
     moment = _overdue_moment(as_of)
     running = {c: current_slot(c, moment) for c in CALENDAR_CADENCES}
