@@ -8,8 +8,10 @@ Refresh (or add a package) by editing ``PACKAGES`` and running::
 
     python -m fieldapp.web.vendor refresh
 
-which downloads each exact version's tarball from the npm registry, checks the registry's
-integrity hash, copies the listed files and writes the lock file. ``python -m
+which downloads each exact version's tarball from the npm registry the lock file names (or
+the one in ``NPM_CONFIG_REGISTRY``, npm's own setting, e.g. a mirror reachable from a
+government network), checks the registry's integrity hash, copies the listed files and writes
+the lock file. ``python -m
 fieldapp.web.vendor check`` verifies the committed files against the lock.
 """
 
@@ -17,6 +19,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import shutil
 import sys
 import tarfile
@@ -24,7 +27,6 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-REGISTRY = "https://registry.npmjs.org"
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 LOCK_FILE = VENDOR_DIR / "vendor-lock.json"
 
@@ -107,8 +109,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _download(name: str, version: str) -> bytes:
-    meta_url = f"{REGISTRY}/{quote(name, safe='@')}/{version}"
+def registry() -> str:
+    """Where ``refresh`` downloads from: npm's own setting, else the registry the lock names."""
+    return (os.environ.get("NPM_CONFIG_REGISTRY")
+            or json.loads(LOCK_FILE.read_text())["registry"]).rstrip("/")
+
+
+def _download(base: str, name: str, version: str) -> bytes:
+    meta_url = f"{base}/{quote(name, safe='@')}/{version}"
     with urllib.request.urlopen(meta_url, timeout=60) as resp:
         dist = json.load(resp)["dist"]
     with urllib.request.urlopen(dist["tarball"], timeout=300) as resp:
@@ -121,13 +129,14 @@ def _download(name: str, version: str) -> bytes:
 
 def refresh() -> None:
     """Download every package of ``PACKAGES`` and rewrite its folder and the lock file."""
-    lock: dict = {"registry": REGISTRY, "packages": {}}
+    base = registry()
+    lock: dict = {"registry": base, "packages": {}}
     for name, spec in PACKAGES.items():
         version = spec["version"]
         target = VENDOR_DIR / directory_name(name, version)
         if target.exists():
             shutil.rmtree(target)
-        with tarfile.open(fileobj=io.BytesIO(_download(name, version))) as tar:
+        with tarfile.open(fileobj=io.BytesIO(_download(base, name, version))) as tar:
             members = {m.name.removeprefix("package/"): m for m in tar.getmembers()}
             files = {}
             for src, dest in spec["files"].items():

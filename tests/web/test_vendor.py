@@ -5,7 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
-from fieldapp.web.vendor import LOCK_FILE, PACKAGES, VENDOR_DIR, check, directory_name
+from fieldapp.web.vendor import LOCK_FILE, PACKAGES, VENDOR_DIR, check, directory_name, registry
 
 FIELDAPP = Path(__file__).resolve().parents[2] / "fieldapp"
 
@@ -20,6 +20,14 @@ def test_the_lock_file_pins_exactly_the_packages_the_refresh_script_fetches():
         name: spec["version"] for name, spec in PACKAGES.items()}
     for name, entry in lock.items():
         assert (VENDOR_DIR / directory_name(name, entry["version"]) / "LICENSE").is_file()
+
+
+def test_the_refresh_downloads_from_the_locks_registry_unless_npm_names_a_mirror(monkeypatch):
+    monkeypatch.delenv("NPM_CONFIG_REGISTRY", raising=False)
+    assert registry() == json.loads(LOCK_FILE.read_text())["registry"] == \
+        "https://registry.npmjs.org"
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", "https://mirror.example/npm/")
+    assert registry() == "https://mirror.example/npm"
 
 
 def test_a_changed_missing_or_unlisted_file_is_reported(tmp_path):
