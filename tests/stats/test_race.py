@@ -11,7 +11,7 @@ from fieldapp import scope
 from fieldapp.extensions import db
 from fieldapp.stats import slots
 from models import VisitSlot
-from tests.test_stats import RATE, Scene
+from tests.stats.scene import RATE, Scene
 
 REPORTS = 4
 
