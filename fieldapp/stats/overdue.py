@@ -163,17 +163,16 @@ def count_from_slots(principal: Principal, as_of: date, org_unit_id: int | None 
             VisitSlot.countable > 0, VisitSlot.last_visit_at > moment,
             Assignment.starts_on <= as_of, unmet_then))
     return unmet - not_yet + met_later + _count_without_running_slot(
-        principal, as_of, moment, root, running)
+        principal, as_of, moment, root, running, units, last)
 
 
 def _count_without_running_slot(principal: Principal, as_of: date, moment: datetime, root,
-                                running: dict) -> int:
+                                running: dict, units, last: date) -> int:
     """Step 4 of ``count_from_slots``: the per-stage assignments and the calendar ones whose
     running slot is not theirs (they end, or the firm closes, before its last day), counted
-    by the list's statement over those assignments only."""
-    last = max(s.end for s in running.values())
+    by the list's statement over those assignments only. ``units``: the scope's unit ids;
+    ``last``: the latest last day of the running slots."""
     after_last = clock.local_midnight(last + timedelta(days=1))
-    units = scope.unit_ids_under(root.path)
     candidates = union(
         select(Assignment.id).where(Assignment.project_id.is_not(None),
                                     Assignment.cadence == "per_stage",
